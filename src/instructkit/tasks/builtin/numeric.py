@@ -9,10 +9,10 @@ from typing import Any
 from instructkit.tasks.builtin.lexicon import NAMES, NOUNS, VOWELS
 from instructkit.tasks.builtin.spec import (
     MakeFn,
-    WrongFn,
     Negative,
     Sample,
     TaskSpec,
+    WrongFn,
     field,
     fmt_list,
     int_list,

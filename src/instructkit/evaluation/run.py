@@ -1,0 +1,133 @@
+"""Generation runs over held-out tasks, their predictions file, and aggregation.
+
+Predictions are appended to a JSONL file batch by batch, one line per instance in the
+official SuperNI prediction layout (``id``, ``prediction``) plus task, category, cluster
+and references; a rerun skips ids already in the file, so an interrupted evaluation
+resumes with no lost and no duplicated line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from instructkit.evaluation.metrics import compute_metrics
+from instructkit.models.adapters import FamilyAdapter
+from instructkit.prompts.example import PromptedExample
+from instructkit.tasks.schema import Instance, Task
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One prediction with what is needed to score and aggregate it."""
+
+    id: str
+    task: str
+    category: str
+    cluster: str
+    prediction: str
+    references: list[str]
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False)
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """The text up to the first stop sequence, stripped."""
+    for s in stop:
+        if s and s in text:
+            text = text[: text.index(s)]
+    return text.strip()
+
+
+def read_predictions(path: str | Path) -> list[Prediction]:
+    """Predictions already written to a JSONL file (a torn last line is ignored)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(Prediction(**json.loads(line)))
+        except (json.JSONDecodeError, TypeError):
+            continue  # an interrupted write leaves at most one torn line
+    return out
+
+
+def generate_predictions(
+    adapter: FamilyAdapter,
+    examples: Sequence[PromptedExample],
+    out_path: str | Path,
+    *,
+    max_new_tokens: int = 32,
+    max_source_tokens: int = 512,
+    batch_size: int = 8,
+    stop: Sequence[str] = ("\n",),
+    label: str = "generating",
+    show_progress: bool = True,
+) -> list[Prediction]:
+    """Generate for every example not yet in ``out_path``; return all predictions in the
+    order of ``examples``."""
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    done = {p.id: p for p in read_predictions(out_path)}
+    todo = [e for e in examples if e.instance_id not in done]
+    # Longest first: padding stays small within a batch and memory peaks early.
+    todo.sort(key=lambda e: -len(e.source))
+    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=not show_progress) as bar, out_path.open("a", encoding="utf-8") as f:
+        tid = bar.add_task(label, total=len(examples), completed=len(examples) - len(todo))
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            texts = adapter.generate(
+                [e.source for e in chunk], max_new_tokens=max_new_tokens,
+                max_source_tokens=max_source_tokens, batch_size=batch_size,
+            )
+            for e, t in zip(chunk, texts, strict=True):
+                p = Prediction(e.instance_id, e.task, e.category, e.cluster, cut_at_stop(t, stop), e.targets)
+                done[p.id] = p
+                f.write(p.to_json() + "\n")
+            f.flush()
+            bar.advance(tid, len(chunk))
+    return [done[e.instance_id] for e in examples]
+
+
+def baseline_predictions(
+    tasks: Sequence[Task],
+    instances: dict[str, list[Instance]],
+    fn: Callable[[Task, Instance], str],
+) -> list[Prediction]:
+    """Predictions of a heuristic baseline over the given instances of each task."""
+    return [
+        Prediction(i.id, t.name, t.category, t.cluster or "", fn(t, i), list(i.outputs))
+        for t in tasks
+        for i in instances[t.name]
+    ]
+
+
+def aggregate(preds: Sequence[Prediction], *, xlingual_tokenizer: str | None = None) -> dict[str, Any]:
+    """Metrics overall, per task, per category and per cluster."""
+
+    def score(group: Sequence[Prediction]) -> dict[str, Any]:
+        return compute_metrics(
+            [p.prediction for p in group], [p.references for p in group],
+            xlingual_tokenizer=xlingual_tokenizer,
+        )
+
+    groups: dict[str, dict[str, list[Prediction]]] = {
+        "task": defaultdict(list), "category": defaultdict(list), "cluster": defaultdict(list)
+    }
+    for p in preds:
+        groups["task"][p.task].append(p)
+        groups["category"][p.category.lower().replace(" ", "_")].append(p)
+        groups["cluster"][p.cluster].append(p)
+    return {
+        "overall": score(preds),
+        **{f"per_{k}": {name: score(g) for name, g in v.items()} for k, v in groups.items()},
+    }

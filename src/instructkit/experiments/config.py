@@ -1,0 +1,164 @@
+"""Experiment configs: YAML validated by pydantic; every field documented here.
+
+``instructkit run`` with no config runs :func:`default_config`; a YAML file overrides any
+subset of its fields. The resolved config is saved beside the results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from instructkit.errors import ConfigError
+from instructkit.prompts.superni import ENCODINGS
+from instructkit.training.loop import TrainConfig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TasksConfig(_Strict):
+    """Which tasks, and how they are split between training and evaluation."""
+
+    source: str = Field(
+        "builtin",
+        description="'builtin' (the generated suite) or a path: a SuperNI folder (tasks/ + "
+        "splits/), a folder of task files, or one task file.",
+    )
+    n_instances: int = Field(120, ge=1, description="Instances generated per built-in task.")
+    builtin_seed: int = Field(1234, description="Seed of the built-in suite's generator.")
+    held_out_clusters: list[str] = Field(
+        default_factory=lambda: ["rule_classification"],
+        description="Leave-one-cluster-out: clusters whose tasks are evaluated, never trained.",
+    )
+    train_tasks: list[str] | None = Field(
+        None, description="Explicit training tasks (overrides held_out_clusters)."
+    )
+    eval_tasks: list[str] | None = Field(
+        None, description="Explicit evaluation tasks (overrides held_out_clusters)."
+    )
+    split: Literal["train", "test"] | None = Field(
+        None, description="For a SuperNI folder without explicit lists: use the official split."
+    )
+    track: Literal["default", "xlingual"] = Field("default", description="SuperNI track.")
+    train_instances_per_task: int = Field(
+        80, ge=0, description="Cap on training instances per task (examples-proportional)."
+    )
+    eval_instances_per_task: int = Field(
+        20, ge=1, description="Evaluation instances per task (official SuperNI: 100)."
+    )
+    leakage_rule: bool = Field(
+        True, description="Exclude training tasks that share a source dataset with an eval task."
+    )
+
+
+class PromptConfig(_Strict):
+    """How instances become model inputs."""
+
+    encoding: str = Field("Def+Pos(2)", description="SuperNI encoding, by its table name.")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in ENCODINGS:
+            raise ValueError(f"unknown encoding {v!r}; known: {', '.join(ENCODINGS)}")
+        return v
+
+
+class ModelConfig(_Strict):
+    """Which pretrained model."""
+
+    name: str = Field(
+        "default",
+        description="'default' (packaged SmolLM2-135M-Instruct), 'tiny', 'tiny-t5', a .gguf "
+        "file, a Hugging Face hub id or a local folder.",
+    )
+    trust_remote_code: bool = Field(False, description="Allow model code from the hub.")
+
+
+class EvalConfig(_Strict):
+    """How held-out tasks are evaluated."""
+
+    max_new_tokens: int = Field(16, ge=1, description="Generation length limit.")
+    batch_size: int = Field(16, ge=1, description="Generation batch size.")
+    max_source_tokens: int = Field(512, ge=8, description="Source truncated from the left.")
+    stop: list[str] = Field(
+        default_factory=lambda: ["\n"], description="A prediction ends at the first of these."
+    )
+    before_tuning: bool = Field(True, description="Also evaluate the model before tuning.")
+
+
+class ExperimentConfig(_Strict):
+    """A single run: tune on the training tasks, evaluate zero-shot on held-out tasks."""
+
+    name: str = Field("default", description="Run name: results go to <output_dir>/<name>/.")
+    output_dir: str = Field("runs", description="Parent folder of run folders.")
+    seed: int = Field(0, description="Global seed (data order, init, dropout).")
+    tasks: TasksConfig = Field(default_factory=TasksConfig)
+    prompt: PromptConfig = Field(default_factory=PromptConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    save_model: bool = Field(True, description="Save the tuned model (safetensors) in the run.")
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
+
+
+def default_config() -> ExperimentConfig:
+    """The built-in default: built-in suite, one cluster held out, Def+Pos(2), SmolLM2."""
+    return ExperimentConfig()
+
+
+def tiny_overrides(config: ExperimentConfig) -> ExperimentConfig:
+    """Settings that make a run with a tiny model finish in well under a minute."""
+    return config.model_copy(
+        update={
+            "train": config.train.model_copy(
+                update={"steps": 30, "learning_rate": 1e-3, "mixed_precision": "no"}
+            ),
+            "eval": config.eval.model_copy(update={"max_new_tokens": 8}),
+            "tasks": config.tasks.model_copy(update={"eval_instances_per_task": 10}),
+        }
+    )
+
+
+def _first_error(e: ValidationError) -> tuple[str, str]:
+    err = e.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"])
+    return loc, err["msg"]
+
+
+def parse_config(data: dict[str, Any], path: str | Path | None = None) -> ExperimentConfig:
+    """Validate a config mapping; errors name the file and the field."""
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as e:
+        loc, msg = _first_error(e)
+        raise ConfigError(path, loc, msg) from None
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read and validate a YAML experiment config."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(path, None, "config file not found") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(path, None, f"invalid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, None, "expected a mapping of config fields")
+    return parse_config(data, path)
+
+
+def dump_config(config: ExperimentConfig) -> str:
+    """The config as YAML, every field resolved."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,68 @@
+"""Reports of a run: a rich table for the terminal and a Markdown report for the folder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from instructkit.experiments.config import ExperimentConfig, dump_config
+from instructkit.mixtures.split import Split
+
+
+def results_table(rows: dict[str, dict[str, Any]], *, title: str = "") -> Table:
+    """Systems as rows with overall ROUGE-L and exact match."""
+    table = Table(title=title or None)
+    table.add_column("system", style="bold")
+    table.add_column("ROUGE-L", justify="right")
+    table.add_column("exact match", justify="right")
+    for system, r in rows.items():
+        table.add_row(system, f"{r['overall']['rougeL']:.1f}", f"{r['overall']['exact_match']:.1f}")
+    return table
+
+
+def per_task_table(rows: dict[str, dict[str, Any]], metric: str = "rougeL") -> Table:
+    """Held-out tasks as rows, systems as columns (one metric)."""
+    tasks = sorted({t for r in rows.values() for t in r["per_task"]})
+    table = Table(title=f"{'ROUGE-L' if metric == 'rougeL' else 'exact match'} per held-out task")
+    table.add_column("task")
+    for system in rows:
+        table.add_column(system, justify="right")
+    for t in tasks:
+        table.add_row(t, *(f"{r['per_task'][t][metric]:.1f}" for r in rows.values()))
+    return table
+
+
+def render_markdown(
+    config: ExperimentConfig, rows: dict[str, dict[str, Any]], split: Split, seconds: float
+) -> str:
+    """The run's report: setup, the main table, per-task tables, the split, the config."""
+    tasks = sorted({t for r in rows.values() for t in r["per_task"]})
+    n = next(iter(rows.values()))["overall"]["n"] if rows else 0
+    lines = [
+        f"# Run `{config.name}`",
+        "",
+        f"Zero-shot evaluation on {len(split.eval)} held-out tasks ({n} instances; "
+        f"{split.protocol}) with the SuperNI encoding **{config.prompt.encoding}**, before and "
+        f"after instruction tuning of `{config.model.name}` on {len(split.train)} training "
+        f"tasks. Metrics as the official SuperNI scorer computes them (× 100). "
+        f"Wall time: {seconds:.0f} s.",
+        "",
+        "| system | ROUGE-L | exact match |",
+        "|---|---:|---:|",
+    ]
+    for system, r in rows.items():
+        lines.append(f"| {system} | {r['overall']['rougeL']:.1f} | {r['overall']['exact_match']:.1f} |")
+    for metric, label in (("rougeL", "ROUGE-L"), ("exact_match", "Exact match")):
+        lines += ["", f"## {label} per held-out task", "",
+                  "| task | " + " | ".join(rows) + " |",
+                  "|---|" + "---:|" * len(rows)]
+        for t in tasks:
+            lines.append(f"| {t} | " + " | ".join(f"{r['per_task'][t][metric]:.1f}" for r in rows.values()) + " |")
+    lines += ["", "## Split", "", f"- train ({len(split.train)}): {', '.join(split.train)}",
+              f"- eval ({len(split.eval)}): {', '.join(split.eval)}",
+              f"- excluded ({len(split.excluded)}): {', '.join(split.excluded) or 'none'}"]
+    for t in split.excluded:
+        lines.append(f"  - {split.explain(t)}")
+    lines += ["", "## Resolved config", "", "```yaml", dump_config(config).rstrip(), "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,162 @@
+"""The single run: zero-shot evaluation on held-out tasks before and after instruction
+tuning on the training tasks, beside the copy-input and copy-demo baselines.
+
+Resumable: predictions already in the run folder are not regenerated, a finished
+fine-tune is loaded rather than redone, and an unfinished one resumes from its last
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accelerate.utils import set_seed
+from rich.console import Console
+
+from instructkit.errors import ConfigError
+from instructkit.evaluation.baselines import BASELINES
+from instructkit.evaluation.run import aggregate, baseline_predictions, generate_predictions
+from instructkit.experiments.config import ExperimentConfig, dump_config
+from instructkit.experiments.report import per_task_table, render_markdown, results_table
+from instructkit.mixtures.mixture import build_mixture
+from instructkit.mixtures.split import Split, explicit_split, leave_one_cluster_out
+from instructkit.models.adapters import adapter_for
+from instructkit.models.loading import load_model, load_pretrained
+from instructkit.prompts.superni import encode_instance, get_encoding
+from instructkit.tasks.builtin import builtin_tasks
+from instructkit.tasks.collection import TaskCollection, load_collection
+from instructkit.tasks.superni import write_json_atomic
+from instructkit.training.loop import save_model, train
+
+
+@dataclass
+class RunResult:
+    """Rows of the results table (system → metrics) and where everything was written."""
+
+    run_dir: Path
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    split: Split | None = None
+    seconds: float = 0.0
+    train_losses: list[float] = field(default_factory=list)
+
+
+def load_tasks(config: ExperimentConfig) -> TaskCollection:
+    """The task collection a config names."""
+    tc = config.tasks
+    if tc.source == "builtin":
+        return builtin_tasks(n_instances=tc.n_instances, seed=tc.builtin_seed)
+    return load_collection(tc.source, track=tc.track)
+
+
+def make_split(config: ExperimentConfig, tasks: TaskCollection) -> Split:
+    """The train / eval split a config asks for."""
+    tc = config.tasks
+    if tc.train_tasks is not None or tc.eval_tasks is not None:
+        return explicit_split(
+            tasks, tc.train_tasks or [], tc.eval_tasks or [], leakage_rule=tc.leakage_rule
+        )
+    if tc.source != "builtin" and (Path(tc.source) / "splits").is_dir():
+        root = Path(tc.source)
+        train_c = load_collection(root, split="train", track=tc.track)
+        test_c = load_collection(root, split="test", track=tc.track)
+        return explicit_split(tasks, train_c.names, test_c.names, leakage_rule=tc.leakage_rule)
+    if not tc.held_out_clusters:
+        raise ConfigError(None, "tasks.held_out_clusters", "give held-out clusters or task lists")
+    return leave_one_cluster_out(tasks, tc.held_out_clusters, leakage_rule=tc.leakage_rule)
+
+
+def run_experiment(
+    config: ExperimentConfig, *, console: Console | None = None, show_progress: bool = True
+) -> RunResult:
+    """Run (or resume) a single experiment and write its run folder."""
+    console = console or Console()
+    t0 = time.perf_counter()
+    set_seed(config.seed)
+    run_dir = config.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+
+    tasks = load_tasks(config)
+    split = make_split(config, tasks)
+    write_json_atomic(
+        run_dir / "split.json",
+        {"protocol": split.protocol, "train": split.train, "eval": split.eval,
+         "excluded": split.excluded,
+         "reasons": {t: f"{p.role}: {p.reason}" for t, p in split.placements.items()}},
+    )
+    console.print(
+        f"[bold]{config.name}[/]: {len(split.train)} training tasks, {len(split.eval)} held-out "
+        f"tasks ({split.protocol}), encoding {config.prompt.encoding}, model {config.model.name}"
+    )
+    n_eval = config.tasks.eval_instances_per_task
+    eval_tasks = [tasks[n] for n in split.eval]
+    eval_instances = {t.name: t.instances[:n_eval] for t in eval_tasks}
+
+    result = RunResult(run_dir=run_dir, split=split)
+    for label, fn in BASELINES.items():
+        preds = baseline_predictions(eval_tasks, eval_instances, fn)
+        result.rows[label] = aggregate(preds)
+
+    loaded = load_model(config.model.name, seed=config.seed,
+                        trust_remote_code=config.model.trust_remote_code)
+    adapter = adapter_for(loaded)
+    enc = get_encoding(config.prompt.encoding)
+    count = adapter.count_tokens
+    eval_examples = [
+        encode_instance(t, i, enc, count_tokens=count, max_source_tokens=config.eval.max_source_tokens)
+        for t in eval_tasks
+        for i in eval_instances[t.name]
+    ]
+
+    def evaluate(tag: str) -> dict[str, Any]:
+        preds = generate_predictions(
+            adapter, eval_examples, run_dir / f"predictions_{tag}.jsonl",
+            max_new_tokens=config.eval.max_new_tokens,
+            max_source_tokens=config.eval.max_source_tokens,
+            batch_size=config.eval.batch_size, stop=config.eval.stop,
+            label=f"evaluating ({tag} tuning)", show_progress=show_progress,
+        )
+        return aggregate(preds)
+
+    name = loaded.name
+    if config.eval.before_tuning:
+        result.rows[f"{name} (before tuning)"] = evaluate("before")
+
+    final_dir = run_dir / "model"
+    if (final_dir / "config.json").exists():
+        console.print(f"loading the tuned model from {final_dir}")
+        adapter = adapter_for(load_pretrained(str(final_dir)))
+        state = json.loads((run_dir / "train_state.json").read_text()) if (
+            run_dir / "train_state.json").exists() else {}
+        result.train_losses = state.get("losses", [])
+    else:
+        mixture = build_mixture(
+            tasks, split.train, encoding=config.prompt.encoding,
+            max_per_task=config.tasks.train_instances_per_task, seed=config.seed,
+        )
+        console.print(f"training mixture: {len(mixture)} examples from {len(split.train)} tasks")
+        tr = train(adapter, mixture.examples, config.train, run_dir / "checkpoints",
+                   show_progress=show_progress)
+        result.train_losses = tr.losses
+        write_json_atomic(run_dir / "train_state.json",
+                          {"steps": tr.steps, "losses": tr.losses, "seconds": tr.seconds,
+                           "target_tokens": tr.target_tokens, "resumed_from": tr.resumed_from})
+        if config.save_model:
+            save_model(adapter, final_dir)
+    result.rows[f"{name} (after tuning)"] = evaluate("after")
+
+    result.seconds = time.perf_counter() - t0
+    metrics = {"config_name": config.name, "split": split.protocol,
+               "eval_tasks": split.eval, "seconds": round(result.seconds, 1),
+               "systems": result.rows}
+    write_json_atomic(run_dir / "metrics.json", metrics)
+    (run_dir / "report.md").write_text(render_markdown(config, result.rows, split, result.seconds),
+                                       encoding="utf-8")
+    console.print(per_task_table(result.rows))
+    console.print(results_table(result.rows, title=f"{len(split.eval)} held-out tasks ({split.protocol})"))
+    console.print(f"wrote {run_dir}/ in {result.seconds:.0f} s")
+    return result

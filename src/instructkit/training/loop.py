@@ -1,0 +1,182 @@
+"""The training loop: Hugging Face Accelerate drives devices, mixed precision and
+gradient accumulation; checkpoints let an interrupted run resume where it stopped.
+
+The data order is fixed by the mixture's seed, so the stream position is the number of
+optimizer steps done times the examples per step; resuming skips exactly those.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from pydantic import BaseModel, ConfigDict, Field
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from transformers import get_scheduler
+
+from instructkit.models.adapters import FamilyAdapter, Lengths
+from instructkit.prompts.example import PromptedExample
+
+
+class TrainConfig(BaseModel):
+    """How to fine-tune. Every field has a default that runs on a laptop CPU."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(60, ge=0, description="Optimizer steps.")
+    batch_size: int = Field(8, ge=1, description="Examples per device per micro-batch.")
+    grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
+    learning_rate: float = Field(5e-5, gt=0, description="Peak learning rate (AdamW).")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    warmup_steps: int = Field(5, ge=0, description="Linear warm-up steps.")
+    schedule: Literal["linear", "cosine", "constant"] = Field(
+        "linear", description="Learning-rate schedule after warm-up."
+    )
+    max_source_tokens: int = Field(512, ge=8, description="Source truncated from the left.")
+    max_target_tokens: int = Field(64, ge=2, description="Target truncated from the right.")
+    mixed_precision: Literal["no", "bf16", "fp16"] = Field(
+        "bf16", description="Autocast precision (bf16 also works on CPU)."
+    )
+    max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
+    save_every: int = Field(25, ge=0, description="Checkpoint every N steps (0: never).")
+    seed: int = Field(0, description="Seed of weights init, dropout and everything else.")
+
+
+@dataclass
+class TrainResult:
+    """What a training run did."""
+
+    steps: int
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    target_tokens: int = 0
+    resumed_from: int = 0
+
+
+def _latest_checkpoint(out_dir: Path) -> Path | None:
+    ckpts = sorted(out_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    done = [c for c in ckpts if (c / "trainer_state.json").exists()]
+    return done[-1] if done else None
+
+
+def train(
+    adapter: FamilyAdapter,
+    examples: Sequence[PromptedExample],
+    config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    show_progress: bool = True,
+) -> TrainResult:
+    """Fine-tune ``adapter.model`` on ``examples`` (cycled in order) for ``config.steps``.
+
+    Checkpoints go to ``out_dir/checkpoint-<step>``; if one exists the run resumes from it.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if config.steps == 0 or not examples:
+        return TrainResult(steps=0)
+    set_seed(config.seed)
+    accelerator = Accelerator(
+        mixed_precision=config.mixed_precision,
+        gradient_accumulation_steps=config.grad_accum,
+        cpu=not torch.cuda.is_available(),
+    )
+    model = adapter.model
+    model.train()
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=config.learning_rate, weight_decay=config.weight_decay,
+    )
+    scheduler = get_scheduler(
+        config.schedule, optimizer, num_warmup_steps=config.warmup_steps,
+        num_training_steps=config.steps,
+    )
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    lengths = Lengths(config.max_source_tokens, config.max_target_tokens)
+    per_step = config.batch_size * config.grad_accum * accelerator.num_processes
+    result = TrainResult(steps=config.steps)
+
+    start_step = 0
+    ckpt = _latest_checkpoint(out)
+    if ckpt is not None:
+        accelerator.load_state(str(ckpt))
+        state = json.loads((ckpt / "trainer_state.json").read_text())
+        start_step, result.losses = state["step"], state["losses"]
+        result.resumed_from = start_step
+
+    def micro_batch(step: int, micro: int) -> dict[str, torch.Tensor]:
+        first = (step * per_step + (micro * accelerator.num_processes + accelerator.process_index)
+                 * config.batch_size)
+        chunk = [examples[(first + k) % len(examples)] for k in range(config.batch_size)]
+        batch = adapter.collate([e.source for e in chunk], [e.target for e in chunk], lengths)
+        return {k: v.to(accelerator.device) for k, v in batch.items()}
+
+    t0 = time.perf_counter()
+    columns = (
+        TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[tps]:.0f} tok/s"),
+        TimeElapsedColumn(), TimeRemainingColumn(),
+    )
+    with Progress(*columns, disable=not show_progress or not accelerator.is_main_process) as bar:
+        task_id = bar.add_task("train", total=config.steps, completed=start_step, loss=math.nan, tps=0.0)
+        for step in range(start_step, config.steps):
+            step_loss, step_tokens = 0.0, 0
+            for micro in range(config.grad_accum):
+                batch = micro_batch(step, micro)
+                with accelerator.accumulate(model):
+                    loss = model(**batch).loss
+                    accelerator.backward(loss)
+                    if accelerator.sync_gradients:
+                        accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad()
+                step_loss += loss.detach().float().item() / config.grad_accum
+                step_tokens += int((batch["labels"] != -100).sum())
+            result.losses.append(step_loss)
+            result.target_tokens += step_tokens
+            elapsed = time.perf_counter() - t0
+            bar.update(task_id, advance=1, loss=step_loss, tps=result.target_tokens / max(elapsed, 1e-9))
+            done = step + 1
+            if config.save_every and done % config.save_every == 0 and done < config.steps:
+                _save_checkpoint(accelerator, out, done, result.losses)
+    result.seconds = time.perf_counter() - t0
+    accelerator.wait_for_everyone()
+    adapter.model = accelerator.unwrap_model(model)
+    adapter.model.eval()
+    return result
+
+
+def _save_checkpoint(accelerator: Accelerator, out: Path, step: int, losses: list[float]) -> None:
+    path = out / f"checkpoint-{step}"
+    accelerator.save_state(str(path), safe_serialization=True)
+    if accelerator.is_main_process:
+        # trainer_state.json is written last: a checkpoint without it is incomplete.
+        (path / "trainer_state.json").write_text(json.dumps({"step": step, "losses": losses}))
+        for old in out.glob("checkpoint-*"):
+            if old != path:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def save_model(adapter: FamilyAdapter, out_dir: str | Path) -> Path:
+    """Save the tuned model and its tokenizer as safetensors."""
+    path = Path(out_dir)
+    adapter.model.save_pretrained(path)
+    adapter.tokenizer.save_pretrained(path)
+    return path

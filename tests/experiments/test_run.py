@@ -1,0 +1,84 @@
+"""The first end-to-end run with the tiny model, through the CLI and the library API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from instructkit.errors import ConfigError
+from instructkit.experiments import default_config, load_config, run_experiment, tiny_overrides
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "instructkit.cli", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=300,
+    )
+
+
+def test_tiny_run_end_to_end(tmp_path: Path) -> None:
+    r = _cli("run", "--model", "tiny", "--output-dir", str(tmp_path), "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    run = tmp_path / "default-tiny"
+    for f in ("config.yaml", "metrics.json", "report.md", "predictions_before.jsonl",
+              "predictions_after.jsonl", "split.json", "model/model.safetensors"):
+        assert (run / f).exists(), f
+    metrics = json.loads((run / "metrics.json").read_text())
+    systems = metrics["systems"]
+    assert list(systems) == ["copy input", "copy demo", "tiny (before tuning)", "tiny (after tuning)"]
+    assert len(metrics["eval_tasks"]) == 5
+    n = systems["copy demo"]["overall"]["n"]
+    assert n == 5 * 10
+    lines = (run / "predictions_after.jsonl").read_text().splitlines()
+    assert len(lines) == n
+    assert set(json.loads(lines[0])) >= {"id", "prediction"}
+    assert "| copy demo |" in (run / "report.md").read_text()
+    assert "exact match" in r.stdout
+    # The resolved config reloads to the same config.
+    cfg = load_config(run / "config.yaml")
+    assert cfg.model.name == "tiny" and cfg.train.steps == 30
+
+
+def test_same_config_same_numbers_and_resume(tmp_path: Path) -> None:
+    cfg = tiny_overrides(default_config()).model_copy(update={"output_dir": str(tmp_path)})
+    cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"name": "tiny"})})
+    cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"steps": 8})})
+    a = run_experiment(cfg.model_copy(update={"name": "a"}), show_progress=False)
+    b = run_experiment(cfg.model_copy(update={"name": "b"}), show_progress=False)
+    assert a.rows == b.rows
+    # Rerunning a finished run regenerates nothing and gives the same numbers.
+    before = (tmp_path / "a" / "predictions_after.jsonl").read_text()
+    again = run_experiment(cfg.model_copy(update={"name": "a"}), show_progress=False)
+    assert again.rows == a.rows
+    assert (tmp_path / "a" / "predictions_after.jsonl").read_text() == before
+
+
+def test_interrupted_predictions_resume_without_duplicates(tmp_path: Path) -> None:
+    cfg = tiny_overrides(default_config()).model_copy(update={"output_dir": str(tmp_path), "name": "r"})
+    cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"name": "tiny"})})
+    full = run_experiment(cfg, show_progress=False)
+    path = tmp_path / "r" / "predictions_after.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:17]) + "\n" + lines[17][:10])  # killed mid-write
+    again = run_experiment(cfg, show_progress=False)
+    ids = [json.loads(x)["id"] for x in path.read_text().splitlines() if x.endswith("}")]
+    assert sorted(ids) == sorted(json.loads(x)["id"] for x in lines)
+    assert again.rows == full.rows
+
+
+def test_bad_config_is_one_line(tmp_path: Path) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text("train:\n  steps: -3\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: field 'train.steps'"):
+        load_config(p)
+    r = _cli("run", str(p), cwd=tmp_path)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert "field 'train.steps'" in r.stderr
+    p.write_text("prompt:\n  encoding: Def+Pos(3)\n")
+    with pytest.raises(ConfigError, match="prompt.encoding"):
+        load_config(p)

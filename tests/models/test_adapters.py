@@ -1,0 +1,48 @@
+"""Both families with tiny models: batching, loss masks, generation."""
+
+from __future__ import annotations
+
+import torch
+
+from instructkit.models import Lengths, adapter_for, load_model
+from instructkit.models.adapters import IGNORE_INDEX
+
+
+def test_decoder_only_masks_the_source() -> None:
+    ad = adapter_for(load_model("tiny"))
+    assert ad.family == "decoder-only"
+    batch = ad.collate(["abc", "hello world"], ["xy", "z"], Lengths(64, 8))
+    ids, labels, mask = batch["input_ids"], batch["labels"], batch["attention_mask"]
+    # Row 0: 3 source bytes, then "xy" + eos are the only labelled positions.
+    assert labels[0, :3].tolist() == [IGNORE_INDEX] * 3
+    assert labels[0, 3:6].tolist() == ids[0, 3:6].tolist()
+    assert labels[0, 5].item() == ad.eos_id
+    assert (labels[0, 6:] == IGNORE_INDEX).all() and mask[0].sum() == 6
+    assert (labels != IGNORE_INDEX).sum() == 3 + 2
+    loss = ad.model(**batch).loss
+    assert torch.isfinite(loss)
+
+
+def test_decoder_only_truncates_source_from_the_left() -> None:
+    ad = adapter_for(load_model("tiny"))
+    batch = ad.collate(["0123456789"], ["a"], Lengths(4, 8))
+    assert ad.tokenizer.decode(batch["input_ids"][0, :4]) == "6789"
+
+
+def test_encoder_decoder_batches_and_generates() -> None:
+    ad = adapter_for(load_model("tiny-t5"))
+    assert ad.family == "encoder-decoder"
+    batch = ad.collate(["abc", "de"], ["xyz", "q"], Lengths(64, 8))
+    assert batch["labels"].shape == (2, 4)
+    assert batch["labels"][1, 2:].tolist() == [IGNORE_INDEX, IGNORE_INDEX]
+    assert torch.isfinite(ad.model(**batch).loss)
+    outs = ad.generate(["abc", "a longer source"], max_new_tokens=4, batch_size=1)
+    assert len(outs) == 2 and all(isinstance(o, str) for o in outs)
+
+
+def test_batched_generation_matches_one_by_one() -> None:
+    ad = adapter_for(load_model("tiny", seed=1))
+    srcs = ["short", "a much longer source text", "mid length"]
+    assert ad.generate(srcs, max_new_tokens=5, batch_size=3) == [
+        ad.generate([s], max_new_tokens=5, batch_size=1)[0] for s in srcs
+    ]

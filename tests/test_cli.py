@@ -1,0 +1,64 @@
+"""The tasks commands, and one-line errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "instructkit.cli", *args], capture_output=True, text=True,
+        timeout=120, cwd=cwd, env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def test_tasks_list_builtin() -> None:
+    r = _cli("tasks", "list")
+    assert r.returncode == 0
+    assert "ik001_add_two_numbers" in r.stdout and "arithmetic" in r.stdout
+
+
+def test_tasks_show_like_the_paper(superni_root: Path) -> None:
+    r = _cli("tasks", "show", str(superni_root / "tasks" / "task020_mctaco_span_based_question.json"), "-n", "2")
+    assert r.returncode == 0, r.stderr
+    for part in ("Definition:", "Positive Example 1", "Negative Example 1", "Reason:", "Instance task020-"):
+        assert part in r.stdout
+    r = _cli("tasks", "show", "ik005_two_numbers_with_sum")
+    for part in ("Things to Avoid:", "Emphasis & Caution:", "Suggestion:"):
+        assert part in r.stdout
+
+
+def test_validate_reports_one_line_per_bad_file(tmp_path: Path, superni_root: Path) -> None:
+    good = json.loads((superni_root / "tasks" / "task020_mctaco_span_based_question.json").read_text())
+    (tmp_path / "task1_ok.json").write_text(json.dumps(good))
+    bad = dict(good)
+    bad["Instances"] = []
+    (tmp_path / "task2_empty.json").write_text(json.dumps(bad))
+    (tmp_path / "task3_broken.json").write_text("{")
+    r = _cli("tasks", "validate", str(tmp_path))
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error")]
+    assert len(errors) == 2
+    assert any("task2_empty.json: field 'Instances': is empty" in e for e in errors)
+    assert any("task3_broken.json: invalid JSON" in e for e in errors)
+    assert "1 of 3 task files valid" in r.stdout
+
+
+def test_validate_missing_path_and_unknown_task(tmp_path: Path) -> None:
+    r = _cli("tasks", "validate", str(tmp_path / "nope"))
+    assert r.returncode == 1 and "no such file or folder" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("tasks", "show", "ik001_add_two_number")
+    assert r.returncode == 1 and "did you mean 'ik001_add_two_numbers'" in r.stderr
+
+
+def test_export_builtin_then_validate(tmp_path: Path) -> None:
+    r = _cli("tasks", "export-builtin", str(tmp_path / "suite"), "--n-instances", "3")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "suite" / "splits" / "default" / "test_tasks.txt").read_text().strip()
+    r = _cli("tasks", "validate", str(tmp_path / "suite"))
+    assert r.returncode == 0, r.stderr
