@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from instructkit.errors import UnknownNameError
 from instructkit.prompts import ENCODINGS, encode_instance, get_encoding
 from instructkit.tasks import load_task
 
@@ -61,5 +62,5 @@ def test_budget_drops_examples(superni_root: Path) -> None:
 
 
 def test_unknown_encoding_suggests() -> None:
-    with pytest.raises(Exception, match=r"did you mean 'Def\+Pos\(2\)'"):
+    with pytest.raises(UnknownNameError, match=r"did you mean .*'Def\+Pos\(2\)'"):
         get_encoding("Def+Pos(3)")

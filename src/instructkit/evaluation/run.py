@@ -60,6 +60,16 @@ def read_predictions(path: str | Path) -> list[Prediction]:
     return out
 
 
+def drop_torn_tail(path: Path) -> None:
+    """Cut a JSONL file after its last complete line (what an interrupted write leaves)."""
+    if not path.exists():
+        return
+    with path.open("rb+") as f:
+        data = f.read()
+        if data and not data.endswith(b"\n"):
+            f.truncate(data.rfind(b"\n") + 1)
+
+
 def generate_predictions(
     adapter: FamilyAdapter,
     examples: Sequence[PromptedExample],
@@ -76,6 +86,7 @@ def generate_predictions(
     order of ``examples``."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    drop_torn_tail(out_path)
     done = {p.id: p for p in read_predictions(out_path)}
     todo = [e for e in examples if e.instance_id not in done]
     # Longest first: padding stays small within a batch and memory peaks early.
