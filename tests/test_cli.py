@@ -11,8 +11,12 @@ from pathlib import Path
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "instructkit.cli", *args], capture_output=True, text=True,
-        timeout=120, cwd=cwd, env={**os.environ, "COLUMNS": "200"},
+        [sys.executable, "-m", "instructkit.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"},
     )
 
 
@@ -23,9 +27,21 @@ def test_tasks_list_builtin() -> None:
 
 
 def test_tasks_show_like_the_paper(superni_root: Path) -> None:
-    r = _cli("tasks", "show", str(superni_root / "tasks" / "task020_mctaco_span_based_question.json"), "-n", "2")
+    r = _cli(
+        "tasks",
+        "show",
+        str(superni_root / "tasks" / "task020_mctaco_span_based_question.json"),
+        "-n",
+        "2",
+    )
     assert r.returncode == 0, r.stderr
-    for part in ("Definition:", "Positive Example 1", "Negative Example 1", "Reason:", "Instance task020-"):
+    for part in (
+        "Definition:",
+        "Positive Example 1",
+        "Negative Example 1",
+        "Reason:",
+        "Instance task020-",
+    ):
         assert part in r.stdout
     r = _cli("tasks", "show", "ik005_two_numbers_with_sum")
     for part in ("Things to Avoid:", "Emphasis & Caution:", "Suggestion:"):
@@ -33,7 +49,9 @@ def test_tasks_show_like_the_paper(superni_root: Path) -> None:
 
 
 def test_validate_reports_one_line_per_bad_file(tmp_path: Path, superni_root: Path) -> None:
-    good = json.loads((superni_root / "tasks" / "task020_mctaco_span_based_question.json").read_text())
+    good = json.loads(
+        (superni_root / "tasks" / "task020_mctaco_span_based_question.json").read_text()
+    )
     (tmp_path / "task1_ok.json").write_text(json.dumps(good))
     bad = dict(good)
     bad["Instances"] = []
@@ -51,7 +69,9 @@ def test_validate_reports_one_line_per_bad_file(tmp_path: Path, superni_root: Pa
 
 def test_validate_missing_path_and_unknown_task(tmp_path: Path) -> None:
     r = _cli("tasks", "validate", str(tmp_path / "nope"))
-    assert r.returncode == 1 and "no such file or folder" in r.stderr and "Traceback" not in r.stderr
+    assert (
+        r.returncode == 1 and "no such file or folder" in r.stderr and "Traceback" not in r.stderr
+    )
     r = _cli("tasks", "show", "ik001_add_two_number")
     assert r.returncode == 1 and "did you mean 'ik001_add_two_numbers'" in r.stderr
 
@@ -62,3 +82,40 @@ def test_export_builtin_then_validate(tmp_path: Path) -> None:
     assert (tmp_path / "suite" / "splits" / "default" / "test_tasks.txt").read_text().strip()
     r = _cli("tasks", "validate", str(tmp_path / "suite"))
     assert r.returncode == 0, r.stderr
+
+
+def test_prompts_show_and_list() -> None:
+    r = _cli("prompts", "show", "ik043_keyword_sentiment", "--template", "flan:3", "-n", "2")
+    assert r.returncode == 0, r.stderr
+    assert "OPTIONS:" in r.stdout and "- positive" in r.stdout and "target:" in r.stdout
+    r = _cli("prompts", "list", "ik001_add_two_numbers")
+    assert "superni:Def+Pos(2)+Neg(2)+Expl" in r.stdout and "flan:10-turned" in r.stdout
+
+
+def test_prompts_validate_builtin_and_bad_files(tmp_path: Path) -> None:
+    r = _cli("prompts", "validate")
+    assert r.returncode == 0, r.stderr
+    assert "0 problem(s)" in r.stdout
+    bad = tmp_path / "a" / "templates.yaml"
+    bad.parent.mkdir()
+    bad.write_text(
+        "dataset: x\ntemplates:\n  t1: !Template\n    id: t1\n    name: broken\n"
+        "    jinja: '{{ premise ||| x'\n"
+    )
+    undefined = tmp_path / "b" / "templates.yaml"
+    undefined.parent.mkdir()
+    undefined.write_text(
+        "dataset: y\ntemplates:\n  t2: !Template\n    id: t2\n    name: typo\n"
+        "    jinja: '{{ premis }} ||| {{ label }}'\n"
+    )
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"premise": "p", "label": "yes"}\n')
+    r = _cli("prompts", "validate", str(tmp_path), "--data", str(rows))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("problem")]
+    assert len(lines) == 2
+    assert any("template 'broken': field 'jinja': Jinja syntax error" in ln for ln in lines)
+    assert any(
+        "template 'typo': field 'premis'" in ln and "uses a field the data lacks" in ln
+        for ln in lines
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,13 +17,18 @@ from rich.progress import Progress
 from rich.table import Table
 
 from instructkit.errors import InstructkitError, TaskFormatError
+from instructkit.tasks.collection import TaskCollection
 
 app = typer.Typer(
     help="Multi-task instruction tuning and zero-shot cross-task generalization.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 tasks_app = typer.Typer(help="List, show, validate and export tasks.", no_args_is_help=True)
 app.add_typer(tasks_app, name="tasks")
+prompts_app = typer.Typer(help="Show, list and validate prompt templates.", no_args_is_help=True)
+app.add_typer(prompts_app, name="prompts")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -33,8 +38,12 @@ err_console = Console(stderr=True)
 
 @app.command()
 def run(
-    config: Annotated[Path | None, typer.Argument(help="Experiment YAML; default: built-in.")] = None,
-    model: Annotated[str | None, typer.Option(help="'default', 'tiny', 'tiny-t5', hub id or path.")] = None,
+    config: Annotated[
+        Path | None, typer.Argument(help="Experiment YAML; default: built-in.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="'default', 'tiny', 'tiny-t5', hub id or path.")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Run name (folder under --output-dir).")] = None,
     output_dir: Annotated[str | None, typer.Option(help="Parent folder of run folders.")] = None,
     steps: Annotated[int | None, typer.Option(help="Override train.steps.")] = None,
@@ -63,7 +72,9 @@ def run(
 # ---- tasks --------------------------------------------------------------------------
 
 
-def _collection(path: Path | None, split: str | None, track: str, n: int | None = None):  # type: ignore[no-untyped-def]
+def _collection(
+    path: Path | None, split: str | None, track: str, n: int | None = None
+) -> TaskCollection:
     from instructkit.tasks.builtin import builtin_tasks
     from instructkit.tasks.collection import load_collection
 
@@ -74,35 +85,57 @@ def _collection(path: Path | None, split: str | None, track: str, n: int | None 
 
 @tasks_app.command("list")
 def tasks_list(
-    path: Annotated[Path | None, typer.Argument(help="SuperNI folder or task files; default: built-in.")] = None,
-    split: Annotated[str | None, typer.Option(help="train | test | excluded (SuperNI folders).")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="SuperNI folder or task files; default: built-in.")
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option(help="train | test | excluded (SuperNI folders).")
+    ] = None,
     track: Annotated[str, typer.Option(help="default | xlingual")] = "default",
 ) -> None:
     """List tasks with their category, cluster and number of instances."""
     coll = _collection(path, split, track)
-    table = Table(title=f"{len(coll)} tasks" + (f" ({len(coll.missing)} listed but absent)" if coll.missing else ""))
+    table = Table(
+        title=f"{len(coll)} tasks"
+        + (f" ({len(coll.missing)} listed but absent)" if coll.missing else "")
+    )
     for col in ("task", "category", "cluster", "instances", "pos/neg examples"):
         table.add_column(col)
     for t in coll:
-        table.add_row(t.name, t.category, t.cluster or "", str(len(t.instances)),
-                      f"{len(t.positive_examples)}/{len(t.negative_examples)}")
+        table.add_row(
+            t.name,
+            t.category,
+            t.cluster or "",
+            str(len(t.instances)),
+            f"{len(t.positive_examples)}/{len(t.negative_examples)}",
+        )
     console.print(table)
 
 
 @tasks_app.command("show")
 def tasks_show(
     task: Annotated[str, typer.Argument(help="A task file, or a task name in --source.")],
-    source: Annotated[Path | None, typer.Option(help="Where to find a named task; default: built-in.")] = None,
+    source: Annotated[
+        Path | None, typer.Option(help="Where to find a named task; default: built-in.")
+    ] = None,
     n: Annotated[int, typer.Option("-n", help="Instances to show.")] = 3,
 ) -> None:
     """Show a task as the Natural Instructions paper does."""
     from instructkit.tasks.collection import load_task_file
 
-    t = load_task_file(Path(task)) if Path(task).is_file() else _collection(source, None, "default")[task]
+    t = (
+        load_task_file(Path(task))
+        if Path(task).is_file()
+        else _collection(source, None, "default")[task]
+    )
     title = t.title or t.name
-    console.print(Panel.fit(f"[bold]{title}[/]  ({t.name})\n"
-                            f"category: {t.category or '-'} · cluster: {t.cluster or '-'} · "
-                            f"source: {', '.join(t.source) or '-'} · {len(t.instances)} instances"))
+    console.print(
+        Panel.fit(
+            f"[bold]{title}[/]  ({t.name})\n"
+            f"category: {t.category or '-'} · cluster: {t.cluster or '-'} · "
+            f"source: {', '.join(t.source) or '-'} · {len(t.instances)} instances"
+        )
+    )
     if t.prompt:
         console.print(f"[bold cyan]Prompt:[/] {t.prompt}")
     console.print(f"[bold cyan]Definition:[/] {t.definition}")
@@ -110,17 +143,27 @@ def tasks_show(
         console.print(f"[bold cyan]Emphasis & Caution:[/] {t.emphasis_and_caution}")
     if t.things_to_avoid:
         console.print(f"[bold cyan]Things to Avoid:[/] {t.things_to_avoid}")
-    for kind, exs, color in (("Positive", t.positive_examples, "green"), ("Negative", t.negative_examples, "red")):
+    for kind, exs, color in (
+        ("Positive", t.positive_examples, "green"),
+        ("Negative", t.negative_examples, "red"),
+    ):
         for k, e in enumerate(exs, 1):
             body = f"[bold]Input:[/] {e.input}\n[bold]Output:[/] {e.output}"
             if e.explanation:
                 body += f"\n[bold]Reason:[/] {e.explanation}"
             if e.suggestion:
                 body += f"\n[bold]Suggestion:[/] {e.suggestion}"
-            console.print(Panel(body, title=f"{kind} Example {k}", border_style=color, title_align="left"))
+            console.print(
+                Panel(body, title=f"{kind} Example {k}", border_style=color, title_align="left")
+            )
     for inst in t.instances[:n]:
-        console.print(Panel(f"[bold]Input:[/] {inst.input}\n[bold]Output:[/] {' | '.join(inst.outputs)}",
-                            title=f"Instance {inst.id}", title_align="left"))
+        console.print(
+            Panel(
+                f"[bold]Input:[/] {inst.input}\n[bold]Output:[/] {' | '.join(inst.outputs)}",
+                title=f"Instance {inst.id}",
+                title_align="left",
+            )
+        )
 
 
 @tasks_app.command("validate")
@@ -132,8 +175,14 @@ def tasks_validate(
 
     if not path.exists():
         raise TaskFormatError(path, None, "no such file or folder")
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.suffix in (".json", ".jsonl") and p.name != "README.json"
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix in (".json", ".jsonl") and p.name != "README.json"
+        )
     )
     bad = 0
     with Progress(transient=True, console=err_console) as bar:
@@ -155,13 +204,148 @@ def tasks_export_builtin(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write (tasks/ and splits/).")],
     n_instances: Annotated[int, typer.Option(help="Instances per task.")] = 100,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 1234,
-    test_cluster: Annotated[list[str] | None, typer.Option(help="Cluster(s) in the test split.")] = None,
+    test_cluster: Annotated[
+        list[str] | None, typer.Option(help="Cluster(s) in the test split.")
+    ] = None,
 ) -> None:
     """Write the built-in suite as a SuperNI-format folder with split files."""
     from instructkit.tasks.builtin import export_builtin
 
     out = export_builtin(out_dir, n_instances=n_instances, seed=seed, test_clusters=test_cluster)
     console.print(f"wrote the built-in suite to {out}/ (tasks/, splits/default/)")
+
+
+# ---- prompts ------------------------------------------------------------------------
+
+
+def _rows(data: Path, limit: int | None) -> list[tuple[str, dict[str, Any]]]:
+    from instructkit.tasks.jsonl import iter_jsonl_instances
+
+    return [(i.id, i.fields) for i in iter_jsonl_instances(data, max_instances=limit)]
+
+
+@prompts_app.command("list")
+def prompts_list(
+    task: Annotated[
+        str | None, typer.Argument(help="A task name (built-in or in --source).")
+    ] = None,
+    source: Annotated[Path | None, typer.Option(help="Where to find the task.")] = None,
+    templates: Annotated[Path | None, typer.Option(help="A PromptSource templates.yaml.")] = None,
+) -> None:
+    """List template ids: SuperNI encodings, NI v1 field sets, FLAN templates, or the
+    templates of a PromptSource file."""
+    from instructkit.prompts import load_templates_file, template_ids
+
+    if templates:
+        table = Table(title=str(templates))
+        for col in ("id", "name", "original task", "choices in prompt", "metrics"):
+            table.add_column(col)
+        for t in load_templates_file(templates):
+            table.add_row(
+                t.id,
+                t.name,
+                str(t.metadata.original_task),
+                str(t.metadata.choices_in_prompt),
+                ", ".join(t.metadata.metrics),
+            )
+        console.print(table)
+        return
+    chosen = _collection(source, None, "default")[task] if task else None
+    for tid in template_ids(chosen):
+        console.print(tid, highlight=False)
+
+
+@prompts_app.command("show")
+def prompts_show(
+    task: Annotated[str, typer.Argument(help="A task name, or a label for --data rows.")],
+    template: Annotated[
+        str, typer.Option(help="Template id (or PromptSource id or name).")
+    ] = "superni:Def+Pos(2)",
+    n: Annotated[int, typer.Option("-n", help="Examples to show.")] = 3,
+    source: Annotated[
+        Path | None, typer.Option(help="Where to find the task; default: built-in.")
+    ] = None,
+    templates: Annotated[Path | None, typer.Option(help="A PromptSource templates.yaml.")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="JSONL rows for PromptSource templates.")
+    ] = None,
+    fewshot: Annotated[int, typer.Option(help="Few-shot exemplars for flan:fewshot*.")] = 2,
+) -> None:
+    """Print rendered examples: source, target and options."""
+    from instructkit.prompts import apply_template, load_templates_file, sample_exemplars
+    from instructkit.prompts.promptsource import apply_template as apply_ps
+
+    if templates:
+        if data is None:
+            raise TaskFormatError(templates, None, "--data JSONL rows are needed to render")
+        cands = [t for t in load_templates_file(templates) if template in (t.id, t.name)]
+        if not cands:
+            raise TaskFormatError(templates, None, f"no template with id or name '{template}'")
+        examples = apply_ps(cands[0], _rows(data, None), task=task)[:n]
+    else:
+        t = _collection(source, None, "default")[task]
+        examples = [
+            apply_template(
+                template,
+                t,
+                inst,
+                exemplars=sample_exemplars(t, inst, min(fewshot, len(t.positive_examples))),
+            )
+            for inst in t.instances[:n]
+        ]
+    for ex in examples:
+        body = f"[bold]source:[/]\n{ex.source}\n\n[bold]target:[/] {ex.target}"
+        if ex.options:
+            body += f"\n[bold]options:[/] {' | '.join(ex.options)}"
+        console.print(
+            Panel(body, title=f"{ex.template} · {ex.instance_id}", title_align="left"),
+            highlight=False,
+        )
+
+
+@prompts_app.command("validate")
+def prompts_validate(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="templates.yaml or a folder of them; default: FLAN templates, built-in suite."
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="JSONL rows to render PromptSource templates on.")
+    ] = None,
+    max_rows: Annotated[int | None, typer.Option(help="Render on at most this many rows.")] = None,
+) -> None:
+    """Render every template on sample data; print one line per problem, exit 1 if any."""
+    from instructkit.prompts import load_templates_file
+    from instructkit.prompts.checks import check_flan, check_promptsource
+    from instructkit.prompts.promptsource import TemplateError
+    from instructkit.tasks.builtin import builtin_tasks
+
+    problems: list[str] = []
+    count = 0
+    if path is None:
+        problems = [str(p) for p in check_flan(builtin_tasks(n_instances=5))]
+        count = len(builtin_tasks(n_instances=1))
+    else:
+        if not path.exists():
+            raise TaskFormatError(path, None, "no such file or folder")
+        files = [path] if path.is_file() else sorted(path.rglob("templates.yaml"))
+        rows = [r for _, r in _rows(data, max_rows)] if data else []
+        for f in files:
+            try:
+                tpls = load_templates_file(f)
+            except TemplateError as e:
+                problems.append(str(e))
+                continue
+            count += len(tpls)
+            problems += [str(p) for p in check_promptsource(tpls, rows)]
+    for p in problems:
+        err_console.print(f"[red]problem[/] {p}", soft_wrap=True, highlight=False)
+    what = "templates" if path is not None else "built-in tasks"
+    console.print(f"{len(problems)} problem(s) in {count} {what}")
+    if problems:
+        raise typer.Exit(1)
 
 
 def main() -> None:
@@ -171,6 +355,9 @@ def main() -> None:
     except InstructkitError as e:
         err_console.print(f"[bold red]error:[/] {e}", soft_wrap=True, highlight=False)
         sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: run the same command again to resume", highlight=False)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

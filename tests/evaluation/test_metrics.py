@@ -22,7 +22,8 @@ def test_normalisation_keeps_articles() -> None:
 def test_rouge_l_uses_porter_stemmer() -> None:
     assert rouge_l("the cats are running", "the cat is run") == pytest.approx(
         rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-        .score("the cat is run", "the cats are running")["rougeL"].fmeasure
+        .score("the cat is run", "the cats are running")["rougeL"]
+        .fmeasure
     )
     assert rouge_l("cats running", "cat run") == 1.0
 

@@ -15,7 +15,10 @@ from instructkit.experiments import default_config, load_config, run_experiment,
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "instructkit.cli", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "instructkit.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
 
@@ -24,12 +27,24 @@ def test_tiny_run_end_to_end(tmp_path: Path) -> None:
     r = _cli("run", "--model", "tiny", "--output-dir", str(tmp_path), "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     run = tmp_path / "default-tiny"
-    for f in ("config.yaml", "metrics.json", "report.md", "predictions_before.jsonl",
-              "predictions_after.jsonl", "split.json", "model/model.safetensors"):
+    for f in (
+        "config.yaml",
+        "metrics.json",
+        "report.md",
+        "predictions_before.jsonl",
+        "predictions_after.jsonl",
+        "split.json",
+        "model/model.safetensors",
+    ):
         assert (run / f).exists(), f
     metrics = json.loads((run / "metrics.json").read_text())
     systems = metrics["systems"]
-    assert list(systems) == ["copy input", "copy demo", "tiny (before tuning)", "tiny (after tuning)"]
+    assert list(systems) == [
+        "copy input",
+        "copy demo",
+        "tiny (before tuning)",
+        "tiny (after tuning)",
+    ]
     assert len(metrics["eval_tasks"]) == 5
     n = systems["copy demo"]["overall"]["n"]
     assert n == 5 * 10
@@ -58,7 +73,9 @@ def test_same_config_same_numbers_and_resume(tmp_path: Path) -> None:
 
 
 def test_interrupted_predictions_resume_without_duplicates(tmp_path: Path) -> None:
-    cfg = tiny_overrides(default_config()).model_copy(update={"output_dir": str(tmp_path), "name": "r"})
+    cfg = tiny_overrides(default_config()).model_copy(
+        update={"output_dir": str(tmp_path), "name": "r"}
+    )
     cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"name": "tiny"})})
     full = run_experiment(cfg, show_progress=False)
     path = tmp_path / "r" / "predictions_after.jsonl"
@@ -80,5 +97,24 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     assert "field 'train.steps'" in r.stderr
     p.write_text("prompt:\n  encoding: Def+Pos(3)\n")
-    with pytest.raises(ConfigError, match="prompt.encoding"):
+    with pytest.raises(ConfigError, match=r"prompt\.encoding"):
         load_config(p)
+
+
+def test_encoder_decoder_run(tmp_path: Path) -> None:
+    cfg = tiny_overrides(default_config()).model_copy(
+        update={"output_dir": str(tmp_path), "name": "t5", "save_model": False}
+    )
+    cfg = cfg.model_copy(
+        update={
+            "model": cfg.model.model_copy(update={"name": "tiny-t5"}),
+            "train": cfg.train.model_copy(update={"steps": 4}),
+            "tasks": cfg.tasks.model_copy(
+                update={"held_out_clusters": ["ciphers"], "eval_instances_per_task": 3}
+            ),
+        }
+    )
+    result = run_experiment(cfg, show_progress=False)
+    assert "tiny-t5 (after tuning)" in result.rows
+    assert result.rows["tiny-t5 (after tuning)"]["overall"]["n"] == 5 * 3
+    assert len(result.train_losses) == 4

@@ -46,3 +46,26 @@ def test_batched_generation_matches_one_by_one() -> None:
     assert ad.generate(srcs, max_new_tokens=5, batch_size=3) == [
         ad.generate([s], max_new_tokens=5, batch_size=1)[0] for s in srcs
     ]
+
+
+def test_local_folder_loads_through_from_pretrained(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for kind, family in (("tiny", "decoder-only"), ("tiny-t5", "encoder-decoder")):
+        src = load_model(kind)
+        src.model.save_pretrained(tmp_path / kind)
+        src.tokenizer.save_pretrained(tmp_path / kind)
+        again = load_model(str(tmp_path / kind))
+        assert again.family == family
+        for a, b in zip(
+            src.model.state_dict().values(), again.model.state_dict().values(), strict=True
+        ):
+            assert torch.equal(a, b)
+
+
+def test_missing_model_is_one_line_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from instructkit.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match="cannot load model") as info:
+        load_model(str(tmp_path / "no-such-model"))
+    assert "\n" not in str(info.value)

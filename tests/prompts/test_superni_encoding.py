@@ -15,8 +15,16 @@ TASK = "task020_mctaco_span_based_question.json"
 
 def test_ten_rows_of_the_encoding_table() -> None:
     assert list(ENCODINGS) == [
-        "Task ID", "Def", "Pos(1)", "Def+Pos(1)", "Pos(2)", "Def+Pos(2)", "Def+Pos(2)+Neg(2)",
-        "Def+Pos(2)+Neg(2)+Expl", "Pos(4)", "Def+Pos(4)",
+        "Task ID",
+        "Def",
+        "Pos(1)",
+        "Def+Pos(1)",
+        "Pos(2)",
+        "Def+Pos(2)",
+        "Def+Pos(2)+Neg(2)",
+        "Def+Pos(2)+Neg(2)+Expl",
+        "Pos(4)",
+        "Def+Pos(4)",
     ]
     for name, enc in ENCODINGS.items():
         assert enc.name == name
@@ -47,14 +55,19 @@ def test_full_stop_and_explanations(superni_root: Path) -> None:
     assert " Negative Example 1 -\n" in src
     assert f" Explanation: {t.positive_examples[0].explanation.strip()}" in src
     assert src.index("Positive Example 2") < src.index("Negative Example 1")
-    assert encode_instance(t, t.instances[0], "Task ID").source.startswith(f"{t.name}. Now complete")
+    assert encode_instance(t, t.instances[0], "Task ID").source.startswith(
+        f"{t.name}. Now complete"
+    )
 
 
 def test_budget_drops_examples(superni_root: Path) -> None:
     t = load_task(superni_root / "tasks" / TASK)
     full = encode_instance(t, t.instances[0], "Def+Pos(4)").source
     cut = encode_instance(
-        t, t.instances[0], "Def+Pos(4)", count_tokens=lambda s: len(s.split()),
+        t,
+        t.instances[0],
+        "Def+Pos(4)",
+        count_tokens=lambda s: len(s.split()),
         max_source_tokens=len(full.split()) - 5,
     ).source
     assert "Positive Example 1 -" in cut

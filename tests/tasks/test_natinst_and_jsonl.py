@@ -13,13 +13,15 @@ from instructkit.tasks.jsonl import iter_jsonl_instances, load_jsonl_task
 
 V1 = {
     "Title": "Writing questions that involve tracking entities",
-    "Prompt": "Ask a question on \"event duration\" based on the provided sentence.",
+    "Prompt": 'Ask a question on "event duration" based on the provided sentence.',
     "Definition": "In this task, you write questions about the passage.",
     "Things to Avoid": "Avoid questions that can be answered without the passage.",
     "Emphasis & Caution": "The answer should be one phrase of the passage.",
     "Examples": {
         "Positive Examples": [{"input": "p1", "output": "q1", "reason": "good because"}],
-        "Negative Examples": [{"input": "p2", "output": "q2", "reason": "bad because", "suggestion": "do x"}],
+        "Negative Examples": [
+            {"input": "p2", "output": "q2", "reason": "bad because", "suggestion": "do x"}
+        ],
     },
     "Instances": [{"input": "i1", "output": ["o1", "o1b"]}, {"input": "i2", "output": ["o2"]}],
 }
@@ -67,4 +69,35 @@ def test_jsonl_real_t0_rows(t0_eval_root: Path) -> None:
     insts = list(iter_jsonl_instances(t0_eval_root / "super_glue_rte" / "validation.jsonl"))
     assert len(insts) == 277
     assert set(insts[0].fields) >= {"premise", "hypothesis", "label"}
-    assert len(list(iter_jsonl_instances(t0_eval_root / "super_glue_rte" / "validation.jsonl", max_instances=5))) == 5
+    assert (
+        len(
+            list(
+                iter_jsonl_instances(
+                    t0_eval_root / "super_glue_rte" / "validation.jsonl", max_instances=5
+                )
+            )
+        )
+        == 5
+    )
+
+
+def test_hf_loader_on_local_rows(t0_eval_root: Path) -> None:
+    from instructkit.tasks.hf import load_hf_task
+
+    t = load_hf_task(
+        "json",
+        data_files=str(t0_eval_root / "super_glue_cb" / "validation.jsonl"),
+        split="train",
+        name="super_glue/cb",
+        max_instances=10,
+    )
+    assert len(t.instances) == 10 and t.name == "super_glue/cb"
+    assert set(t.instances[0].fields) >= {"premise", "hypothesis", "label"}
+
+
+def test_hf_loader_error_is_one_line(tmp_path: Path) -> None:
+    from instructkit.tasks.hf import load_hf_task
+
+    with pytest.raises(TaskFormatError, match="cannot load dataset") as info:
+        load_hf_task("json", data_files=str(tmp_path / "missing.jsonl"), split="train")
+    assert "\n" not in str(info.value)

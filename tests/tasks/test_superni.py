@@ -64,12 +64,22 @@ def test_round_trip_through_writer(superni_root: Path, tmp_path: Path) -> None:
 
 
 GOOD = {
-    "Contributors": ["x"], "Source": ["s"], "URL": ["u"], "Categories": ["c"], "Reasoning": [],
-    "Definition": ["Do it."], "Input_language": ["English"], "Output_language": ["English"],
-    "Instruction_language": ["English"], "Domains": ["d"],
+    "Contributors": ["x"],
+    "Source": ["s"],
+    "URL": ["u"],
+    "Categories": ["c"],
+    "Reasoning": [],
+    "Definition": ["Do it."],
+    "Input_language": ["English"],
+    "Output_language": ["English"],
+    "Instruction_language": ["English"],
+    "Domains": ["d"],
     "Positive Examples": [{"input": "a", "output": "b", "explanation": "e"}],
     "Negative Examples": [],
-    "Instances": [{"id": "t-1", "input": "a", "output": ["b"]}, {"id": "t-2", "input": "c", "output": ["d"]}],
+    "Instances": [
+        {"id": "t-1", "input": "a", "output": ["b"]},
+        {"id": "t-2", "input": "c", "output": ["d"]},
+    ],
 }
 
 
@@ -87,17 +97,35 @@ def test_good_file_passes(tmp_path: Path) -> None:
     ("mutate", "field", "problem"),
     [
         (lambda d: d.pop("Definition"), "Definition", "missing"),
-        (lambda d: d.__setitem__("Categories", "c"), "Categories", "expected a list of strings, got string"),
+        (
+            lambda d: d.__setitem__("Categories", "c"),
+            "Categories",
+            "expected a list of strings, got string",
+        ),
         (lambda d: d.__setitem__("Domains", ["a", 3]), "Domains[1]", "expected a string, got int"),
         (lambda d: d.__setitem__("Instances", []), "Instances", "is empty"),
-        (lambda d: d["Instances"][1].__setitem__("id", "t-1"), "Instances[1].id", "duplicate id 't-1'"),
-        (lambda d: d["Instances"][0].__setitem__("output", 5), "Instances[0].output", "expected a list"),
+        (
+            lambda d: d["Instances"][1].__setitem__("id", "t-1"),
+            "Instances[1].id",
+            "duplicate id 't-1'",
+        ),
+        (
+            lambda d: d["Instances"][0].__setitem__("output", 5),
+            "Instances[0].output",
+            "expected a list",
+        ),
         (lambda d: d["Instances"][0].__setitem__("output", []), "Instances[0].output", "is empty"),
         (lambda d: d["Instances"][1].pop("input"), "Instances[1].input", "missing"),
-        (lambda d: d["Positive Examples"][0].__setitem__("output", None), "Positive Examples[0].output", "expected a string"),
+        (
+            lambda d: d["Positive Examples"][0].__setitem__("output", None),
+            "Positive Examples[0].output",
+            "expected a string",
+        ),
     ],
 )
-def test_each_malformation_names_file_and_field(tmp_path: Path, mutate, field: str, problem: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_malformation_names_file_and_field(
+    tmp_path: Path, mutate, field: str, problem: str
+) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(json.dumps(GOOD))
     mutate(data)
     path = _write(tmp_path, data)

@@ -18,22 +18,40 @@ def _examples() -> list[PromptedExample]:
 
 def test_loss_goes_down(tmp_path: Path) -> None:
     ad = adapter_for(load_model("tiny"))
-    cfg = TrainConfig(steps=40, batch_size=4, learning_rate=3e-3, warmup_steps=0,
-                      mixed_precision="no", save_every=0)
+    cfg = TrainConfig(
+        steps=40,
+        batch_size=4,
+        learning_rate=3e-3,
+        warmup_steps=0,
+        mixed_precision="no",
+        save_every=0,
+    )
     r = train(ad, _examples(), cfg, tmp_path, show_progress=False)
     assert len(r.losses) == 40
     assert sum(r.losses[-5:]) / 5 < 0.5 * sum(r.losses[:5]) / 5
 
 
 def test_resume_from_checkpoint_continues_the_run(tmp_path: Path) -> None:
-    cfg = TrainConfig(steps=6, batch_size=2, learning_rate=1e-3, warmup_steps=0,
-                      mixed_precision="no", save_every=3)
-    straight = train(adapter_for(load_model("tiny")), _examples(), cfg, tmp_path / "a",
-                     show_progress=False)
+    cfg = TrainConfig(
+        steps=6,
+        batch_size=2,
+        learning_rate=1e-3,
+        warmup_steps=0,
+        mixed_precision="no",
+        save_every=3,
+    )
+    straight = train(
+        adapter_for(load_model("tiny")), _examples(), cfg, tmp_path / "a", show_progress=False
+    )
     # The run left its step-3 checkpoint; a fresh process resumes from it and redoes 4-6.
     assert (tmp_path / "a" / "checkpoint-3" / "trainer_state.json").exists()
-    resumed = train(adapter_for(load_model("tiny", seed=99)), _examples(), cfg, tmp_path / "a",
-                    show_progress=False)
+    resumed = train(
+        adapter_for(load_model("tiny", seed=99)),
+        _examples(),
+        cfg,
+        tmp_path / "a",
+        show_progress=False,
+    )
     assert resumed.resumed_from == 3
     assert len(resumed.losses) == 6
     assert resumed.losses[:3] == straight.losses[:3]

@@ -92,16 +92,23 @@ def generate_predictions(
     # Longest first: padding stays small within a batch and memory peaks early.
     todo.sort(key=lambda e: -len(e.source))
     columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=not show_progress) as bar, out_path.open("a", encoding="utf-8") as f:
+    with (
+        Progress(*columns, disable=not show_progress) as bar,
+        out_path.open("a", encoding="utf-8") as f,
+    ):
         tid = bar.add_task(label, total=len(examples), completed=len(examples) - len(todo))
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             texts = adapter.generate(
-                [e.source for e in chunk], max_new_tokens=max_new_tokens,
-                max_source_tokens=max_source_tokens, batch_size=batch_size,
+                [e.source for e in chunk],
+                max_new_tokens=max_new_tokens,
+                max_source_tokens=max_source_tokens,
+                batch_size=batch_size,
             )
             for e, t in zip(chunk, texts, strict=True):
-                p = Prediction(e.instance_id, e.task, e.category, e.cluster, cut_at_stop(t, stop), e.targets)
+                p = Prediction(
+                    e.instance_id, e.task, e.category, e.cluster, cut_at_stop(t, stop), e.targets
+                )
                 done[p.id] = p
                 f.write(p.to_json() + "\n")
             f.flush()
@@ -122,17 +129,22 @@ def baseline_predictions(
     ]
 
 
-def aggregate(preds: Sequence[Prediction], *, xlingual_tokenizer: str | None = None) -> dict[str, Any]:
+def aggregate(
+    preds: Sequence[Prediction], *, xlingual_tokenizer: str | None = None
+) -> dict[str, Any]:
     """Metrics overall, per task, per category and per cluster."""
 
     def score(group: Sequence[Prediction]) -> dict[str, Any]:
         return compute_metrics(
-            [p.prediction for p in group], [p.references for p in group],
+            [p.prediction for p in group],
+            [p.references for p in group],
             xlingual_tokenizer=xlingual_tokenizer,
         )
 
     groups: dict[str, dict[str, list[Prediction]]] = {
-        "task": defaultdict(list), "category": defaultdict(list), "cluster": defaultdict(list)
+        "task": defaultdict(list),
+        "category": defaultdict(list),
+        "cluster": defaultdict(list),
     }
     for p in preds:
         groups["task"][p.task].append(p)

@@ -52,16 +52,31 @@ def render_markdown(
         "|---|---:|---:|",
     ]
     for system, r in rows.items():
-        lines.append(f"| {system} | {r['overall']['rougeL']:.1f} | {r['overall']['exact_match']:.1f} |")
+        lines.append(
+            f"| {system} | {r['overall']['rougeL']:.1f} | {r['overall']['exact_match']:.1f} |"
+        )
     for metric, label in (("rougeL", "ROUGE-L"), ("exact_match", "Exact match")):
-        lines += ["", f"## {label} per held-out task", "",
-                  "| task | " + " | ".join(rows) + " |",
-                  "|---|" + "---:|" * len(rows)]
+        lines += [
+            "",
+            f"## {label} per held-out task",
+            "",
+            "| task | " + " | ".join(rows) + " |",
+            "|---|" + "---:|" * len(rows),
+        ]
         for t in tasks:
-            lines.append(f"| {t} | " + " | ".join(f"{r['per_task'][t][metric]:.1f}" for r in rows.values()) + " |")
-    lines += ["", "## Split", "", f"- train ({len(split.train)}): {', '.join(split.train)}",
-              f"- eval ({len(split.eval)}): {', '.join(split.eval)}",
-              f"- excluded ({len(split.excluded)}): {', '.join(split.excluded) or 'none'}"]
+            lines.append(
+                f"| {t} | "
+                + " | ".join(f"{r['per_task'][t][metric]:.1f}" for r in rows.values())
+                + " |"
+            )
+    lines += [
+        "",
+        "## Split",
+        "",
+        f"- train ({len(split.train)}): {', '.join(split.train)}",
+        f"- eval ({len(split.eval)}): {', '.join(split.eval)}",
+        f"- excluded ({len(split.excluded)}): {', '.join(split.excluded) or 'none'}",
+    ]
     for t in split.excluded:
         lines.append(f"  - {split.explain(t)}")
     lines += ["", "## Resolved config", "", "```yaml", dump_config(config).rstrip(), "```", ""]

@@ -9,6 +9,7 @@ checkpoint.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,9 +85,13 @@ def run_experiment(
     split = make_split(config, tasks)
     write_json_atomic(
         run_dir / "split.json",
-        {"protocol": split.protocol, "train": split.train, "eval": split.eval,
-         "excluded": split.excluded,
-         "reasons": {t: f"{p.role}: {p.reason}" for t, p in split.placements.items()}},
+        {
+            "protocol": split.protocol,
+            "train": split.train,
+            "eval": split.eval,
+            "excluded": split.excluded,
+            "reasons": {t: f"{p.role}: {p.reason}" for t, p in split.placements.items()},
+        },
     )
     console.print(
         f"[bold]{config.name}[/]: {len(split.train)} training tasks, {len(split.eval)} held-out "
@@ -101,24 +106,31 @@ def run_experiment(
         preds = baseline_predictions(eval_tasks, eval_instances, fn)
         result.rows[label] = aggregate(preds)
 
-    loaded = load_model(config.model.name, seed=config.seed,
-                        trust_remote_code=config.model.trust_remote_code)
+    loaded = load_model(
+        config.model.name, seed=config.seed, trust_remote_code=config.model.trust_remote_code
+    )
     adapter = adapter_for(loaded)
     enc = get_encoding(config.prompt.encoding)
     count = adapter.count_tokens
     eval_examples = [
-        encode_instance(t, i, enc, count_tokens=count, max_source_tokens=config.eval.max_source_tokens)
+        encode_instance(
+            t, i, enc, count_tokens=count, max_source_tokens=config.eval.max_source_tokens
+        )
         for t in eval_tasks
         for i in eval_instances[t.name]
     ]
 
     def evaluate(tag: str) -> dict[str, Any]:
         preds = generate_predictions(
-            adapter, eval_examples, run_dir / f"predictions_{tag}.jsonl",
+            adapter,
+            eval_examples,
+            run_dir / f"predictions_{tag}.jsonl",
             max_new_tokens=config.eval.max_new_tokens,
             max_source_tokens=config.eval.max_source_tokens,
-            batch_size=config.eval.batch_size, stop=config.eval.stop,
-            label=f"evaluating ({tag} tuning)", show_progress=show_progress,
+            batch_size=config.eval.batch_size,
+            stop=config.eval.stop,
+            label=f"evaluating ({tag} tuning)",
+            show_progress=show_progress,
         )
         return aggregate(preds)
 
@@ -130,33 +142,60 @@ def run_experiment(
     if (final_dir / "config.json").exists():
         console.print(f"loading the tuned model from {final_dir}")
         adapter = adapter_for(load_pretrained(str(final_dir)))
-        state = json.loads((run_dir / "train_state.json").read_text()) if (
-            run_dir / "train_state.json").exists() else {}
+        state = (
+            json.loads((run_dir / "train_state.json").read_text())
+            if (run_dir / "train_state.json").exists()
+            else {}
+        )
         result.train_losses = state.get("losses", [])
     else:
         mixture = build_mixture(
-            tasks, split.train, encoding=config.prompt.encoding,
-            max_per_task=config.tasks.train_instances_per_task, seed=config.seed,
+            tasks,
+            split.train,
+            encoding=config.prompt.encoding,
+            max_per_task=config.tasks.train_instances_per_task,
+            seed=config.seed,
         )
         console.print(f"training mixture: {len(mixture)} examples from {len(split.train)} tasks")
-        tr = train(adapter, mixture.examples, config.train, run_dir / "checkpoints",
-                   show_progress=show_progress)
+        tr = train(
+            adapter,
+            mixture.examples,
+            config.train,
+            run_dir / "checkpoints",
+            show_progress=show_progress,
+        )
         result.train_losses = tr.losses
-        write_json_atomic(run_dir / "train_state.json",
-                          {"steps": tr.steps, "losses": tr.losses, "seconds": tr.seconds,
-                           "target_tokens": tr.target_tokens, "resumed_from": tr.resumed_from})
+        write_json_atomic(
+            run_dir / "train_state.json",
+            {
+                "steps": tr.steps,
+                "losses": tr.losses,
+                "seconds": tr.seconds,
+                "target_tokens": tr.target_tokens,
+                "resumed_from": tr.resumed_from,
+            },
+        )
         if config.save_model:
             save_model(adapter, final_dir)
+            # The saved model supersedes the optimizer checkpoints of this run.
+            shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     result.rows[f"{name} (after tuning)"] = evaluate("after")
 
     result.seconds = time.perf_counter() - t0
-    metrics = {"config_name": config.name, "split": split.protocol,
-               "eval_tasks": split.eval, "seconds": round(result.seconds, 1),
-               "systems": result.rows}
+    metrics = {
+        "config_name": config.name,
+        "split": split.protocol,
+        "eval_tasks": split.eval,
+        "seconds": round(result.seconds, 1),
+        "systems": result.rows,
+    }
     write_json_atomic(run_dir / "metrics.json", metrics)
-    (run_dir / "report.md").write_text(render_markdown(config, result.rows, split, result.seconds),
-                                       encoding="utf-8")
+    (run_dir / "report.md").write_text(
+        render_markdown(config, result.rows, split, result.seconds), encoding="utf-8"
+    )
     console.print(per_task_table(result.rows))
-    console.print(results_table(result.rows, title=f"{len(split.eval)} held-out tasks ({split.protocol})"))
+    console.print(
+        results_table(result.rows, title=f"{len(split.eval)} held-out tasks ({split.protocol})")
+    )
     console.print(f"wrote {run_dir}/ in {result.seconds:.0f} s")
     return result

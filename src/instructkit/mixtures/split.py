@@ -49,7 +49,8 @@ def _apply_leakage_rule(
         shared = [s for s in tasks[name].source if s in eval_sources]
         if leakage_rule and shared:
             split._place(
-                name, "excluded",
+                name,
+                "excluded",
                 f"shares source dataset '{shared[0]}' with evaluation task "
                 f"{eval_sources[shared[0]]}",
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -66,7 +67,8 @@ class FamilyAdapter:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             texts = self._generate_batch(
-                [sources[i] for i in idx], max_new_tokens=max_new_tokens,
+                [sources[i] for i in idx],
+                max_new_tokens=max_new_tokens,
                 max_source_tokens=max_source_tokens,
             )
             for i, t in zip(idx, texts, strict=True):
@@ -88,7 +90,7 @@ class DecoderOnlyAdapter(FamilyAdapter):
         rows, labels = [], []
         for s, t in zip(sources, targets, strict=True):
             src = self.encode(s)[-lengths.max_source_tokens :]
-            tgt = (self.encode(t)[: lengths.max_target_tokens - 1]) + [self.eos_id]
+            tgt = [*self.encode(t)[: lengths.max_target_tokens - 1], self.eos_id]
             rows.append(src + tgt)
             labels.append([IGNORE_INDEX] * len(src) + tgt)
         width = max(len(r) for r in rows)
@@ -113,10 +115,14 @@ class DecoderOnlyAdapter(FamilyAdapter):
             ids[i, width - len(e) :] = torch.tensor(e)
             mask[i, width - len(e) :] = 1
         device = next(self.model.parameters()).device
-        gen = self.model.generate(
-            input_ids=ids.to(device), attention_mask=mask.to(device),
-            max_new_tokens=max_new_tokens, do_sample=False, num_beams=1,
-            pad_token_id=self.pad_id, eos_token_id=self.eos_id,
+        gen = cast(Any, self.model).generate(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            num_beams=1,
+            pad_token_id=self.pad_id,
+            eos_token_id=self.eos_id,
         )
         return self.tokenizer.batch_decode(gen[:, width:], skip_special_tokens=True)
 
@@ -128,7 +134,7 @@ class EncoderDecoderAdapter(FamilyAdapter):
         self, sources: Sequence[str], targets: Sequence[str], lengths: Lengths
     ) -> dict[str, torch.Tensor]:
         src = [self.encode(s)[-lengths.max_source_tokens :] for s in sources]
-        tgt = [self.encode(t)[: lengths.max_target_tokens - 1] + [self.eos_id] for t in targets]
+        tgt = [[*self.encode(t)[: lengths.max_target_tokens - 1], self.eos_id] for t in targets]
         sw, tw = max(len(s) for s in src), max(len(t) for t in tgt)
         ids = torch.full((len(src), sw), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(src), sw), dtype=torch.long)
@@ -142,7 +148,7 @@ class EncoderDecoderAdapter(FamilyAdapter):
     def _generate_batch(
         self, sources: list[str], *, max_new_tokens: int, max_source_tokens: int
     ) -> list[str]:
-        enc = [self.encode(s)[-max_source_tokens:] + [self.eos_id] for s in sources]
+        enc = [[*self.encode(s)[-max_source_tokens:], self.eos_id] for s in sources]
         width = max(len(e) for e in enc)
         ids = torch.full((len(enc), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(enc), width), dtype=torch.long)
@@ -150,9 +156,12 @@ class EncoderDecoderAdapter(FamilyAdapter):
             ids[i, : len(e)] = torch.tensor(e)
             mask[i, : len(e)] = 1
         device = next(self.model.parameters()).device
-        gen = self.model.generate(
-            input_ids=ids.to(device), attention_mask=mask.to(device),
-            max_new_tokens=max_new_tokens, do_sample=False, num_beams=1,
+        gen = cast(Any, self.model).generate(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            num_beams=1,
         )
         return self.tokenizer.batch_decode(gen, skip_special_tokens=True)
 

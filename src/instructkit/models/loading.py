@@ -70,20 +70,33 @@ def tiny_model(kind: str = "tiny", seed: int = 0) -> LoadedModel:
     torch.manual_seed(seed)
     model: PreTrainedModel
     if kind == "tiny-t5":
-        cfg = T5Config(
-            vocab_size=len(tok), d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4,
-            decoder_start_token_id=tok.pad_token_id, pad_token_id=tok.pad_token_id,
-            eos_token_id=tok.eos_token_id,
-        )
-        model = T5ForConditionalGeneration(cfg)
+        t5_args: dict[str, Any] = {
+            "vocab_size": len(tok),
+            "d_model": 64,
+            "d_kv": 16,
+            "d_ff": 128,
+            "num_layers": 2,
+            "num_heads": 4,
+            "decoder_start_token_id": tok.pad_token_id,
+            "pad_token_id": tok.pad_token_id,
+            "eos_token_id": tok.eos_token_id,
+        }
+        model = T5ForConditionalGeneration(T5Config(**t5_args))
     else:
-        cfg = LlamaConfig(
-            vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-            pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-            bos_token_id=tok.eos_token_id, tie_word_embeddings=True,
+        llama = LlamaConfig(
+            vocab_size=len(tok),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=2048,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id,
+            bos_token_id=tok.eos_token_id,
+            tie_word_embeddings=True,
         )
-        model = LlamaForCausalLM(cfg)
+        model = LlamaForCausalLM(llama)
     return LoadedModel(model=model, tokenizer=tok, family=family_of(model), name=kind)
 
 
@@ -144,9 +157,7 @@ def load_pretrained(
     try:
         config = AutoConfig.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
         auto: Any = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
-        model = auto.from_pretrained(
-            name_or_path, dtype=dtype, trust_remote_code=trust_remote_code
-        )
+        model = auto.from_pretrained(name_or_path, dtype=dtype, trust_remote_code=trust_remote_code)
         tok = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -156,7 +167,9 @@ def load_pretrained(
     return LoadedModel(model=model, tokenizer=tok, family=family_of(model), name=name_or_path)
 
 
-def load_model(name: str = "default", *, seed: int = 0, trust_remote_code: bool = False) -> LoadedModel:
+def load_model(
+    name: str = "default", *, seed: int = 0, trust_remote_code: bool = False
+) -> LoadedModel:
     """Load a model by one of the names described in this module's docstring."""
     if name in ("tiny", "tiny-llama", "tiny-t5"):
         return tiny_model("tiny-t5" if name == "tiny-t5" else "tiny", seed=seed)

@@ -1,6 +1,27 @@
-"""Prompts: every way a task instance becomes model input and target."""
+"""Prompts: every way a task instance becomes model input and target.
+
+SuperNI / Tk-Instruct encodings, Natural Instructions v1 field sets, FLAN templates
+(with options and turned-around variants), PromptSource Jinja templates, and few-shot
+exemplars; :mod:`instructkit.prompts.checks` validates templates against data.
+"""
 
 from instructkit.prompts.example import PromptedExample
+from instructkit.prompts.fewshot import sample_exemplars
+from instructkit.prompts.flan import (
+    BUILTIN_TEMPLATES,
+    GENERIC_TEMPLATES,
+    FlanTemplate,
+    apply_flan,
+    options_suffix,
+    task_options,
+)
+from instructkit.prompts.natinst import NATINST_FIELD_SETS, NatInstFieldSet, encode_natinst
+from instructkit.prompts.promptsource import (
+    PromptSourceTemplate,
+    TemplateError,
+    load_templates_file,
+    render,
+)
 from instructkit.prompts.superni import (
     ENCODINGS,
     SuperNIEncoding,
@@ -8,12 +29,29 @@ from instructkit.prompts.superni import (
     get_encoding,
     superni_source,
 )
+from instructkit.prompts.templates import apply_template, template_ids
 
 __all__ = [
+    "BUILTIN_TEMPLATES",
     "ENCODINGS",
+    "GENERIC_TEMPLATES",
+    "NATINST_FIELD_SETS",
+    "FlanTemplate",
+    "NatInstFieldSet",
+    "PromptSourceTemplate",
     "PromptedExample",
     "SuperNIEncoding",
+    "TemplateError",
+    "apply_flan",
+    "apply_template",
     "encode_instance",
+    "encode_natinst",
     "get_encoding",
+    "load_templates_file",
+    "options_suffix",
+    "render",
+    "sample_exemplars",
     "superni_source",
+    "task_options",
+    "template_ids",
 ]

@@ -54,7 +54,10 @@ def _enc(
     name: bool = False, d: bool = False, pos: int = 0, neg: int = 0, expl: bool = False
 ) -> SuperNIEncoding:
     return SuperNIEncoding(
-        add_task_name=name, add_definition=d, num_pos_examples=pos, num_neg_examples=neg,
+        add_task_name=name,
+        add_definition=d,
+        num_pos_examples=pos,
+        num_neg_examples=neg,
         add_explanation=expl,
     )
 
@@ -145,7 +148,11 @@ def encode_instance(
         instance_id=instance.id,
         template=f"superni:{enc.name}",
         source=superni_source(
-            task, instance.input, enc, count_tokens=count_tokens, max_source_tokens=max_source_tokens
+            task,
+            instance.input,
+            enc,
+            count_tokens=count_tokens,
+            max_source_tokens=max_source_tokens,
         ),
         targets=list(instance.outputs),
         options=list(task.answer_choices or []),

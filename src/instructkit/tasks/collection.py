@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from instructkit.errors import TaskFormatError, UnknownNameError
@@ -31,6 +32,10 @@ def load_task_file(path: str | Path, *, max_instances: int | None = None) -> Tas
     return parse_task(raw, path, max_instances=max_instances)
 
 
+def _identity(task: Task) -> Task:
+    return task
+
+
 @dataclass
 class TaskCollection:
     """An ordered, lazily loaded set of tasks keyed by name.
@@ -46,18 +51,16 @@ class TaskCollection:
     @classmethod
     def from_tasks(cls, tasks: list[Task]) -> TaskCollection:
         """A collection over tasks already in memory."""
-        coll = cls(loaders={t.name: (lambda t=t: t) for t in tasks})
+        coll = cls(loaders={t.name: partial(_identity, t) for t in tasks})
         coll._cache.update({t.name: t for t in tasks})
         return coll
 
     @classmethod
-    def from_files(
-        cls, paths: list[Path], *, max_instances: int | None = None
-    ) -> TaskCollection:
+    def from_files(cls, paths: list[Path], *, max_instances: int | None = None) -> TaskCollection:
         """A collection over task files, each read on first use."""
         loaders: dict[str, Callable[[], Task]] = {}
         for p in sorted(paths):
-            loaders[p.stem] = lambda p=p: load_task_file(p, max_instances=max_instances)
+            loaders[p.stem] = partial(load_task_file, p, max_instances=max_instances)
         return cls(loaders=loaders)
 
     @classmethod
@@ -135,7 +138,9 @@ def load_collection(
         raise TaskFormatError(path, None, "no such file or folder")
     if path.is_dir():
         if (path / "tasks").is_dir():
-            return TaskCollection.superni(path, split=split, track=track, max_instances=max_instances)
+            return TaskCollection.superni(
+                path, split=split, track=track, max_instances=max_instances
+            )
         files = [p for p in path.iterdir() if p.suffix in (".json", ".jsonl")]
         if not files:
             raise TaskFormatError(path, None, "holds no task files (*.json, *.jsonl)")

@@ -19,8 +19,10 @@ V1_TEXT_FIELDS = ("Title", "Prompt", "Definition", "Things to Avoid", "Emphasis 
 
 def is_natinst_v1(raw: Any) -> bool:
     """Whether a decoded JSON object looks like a Natural Instructions v1 task."""
-    return isinstance(raw, dict) and ("Examples" in raw or "Prompt" in raw or "Title" in raw) and (
-        "Contributors" not in raw
+    return (
+        isinstance(raw, dict)
+        and ("Examples" in raw or "Prompt" in raw or "Title" in raw)
+        and ("Contributors" not in raw)
     )
 
 

@@ -64,9 +64,7 @@ def _str_list(raw: dict[str, Any], key: str, path: Path, *, required: bool = Tru
         raise TaskFormatError(path, key, f"expected a list of strings, got {_type_name(value)}")
     for i, item in enumerate(value):
         if not isinstance(item, str):
-            raise TaskFormatError(
-                path, f"{key}[{i}]", f"expected a string, got {_type_name(item)}"
-            )
+            raise TaskFormatError(path, f"{key}[{i}]", f"expected a string, got {_type_name(item)}")
     return list(value)
 
 

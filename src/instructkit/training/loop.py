@@ -39,12 +39,12 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    steps: int = Field(60, ge=0, description="Optimizer steps.")
+    steps: int = Field(45, ge=0, description="Optimizer steps.")
     batch_size: int = Field(8, ge=1, description="Examples per device per micro-batch.")
     grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
-    learning_rate: float = Field(5e-5, gt=0, description="Peak learning rate (AdamW).")
+    learning_rate: float = Field(1e-4, gt=0, description="Peak learning rate (AdamW).")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
-    warmup_steps: int = Field(5, ge=0, description="Linear warm-up steps.")
+    warmup_steps: int = Field(4, ge=0, description="Linear warm-up steps.")
     schedule: Literal["linear", "cosine", "constant"] = Field(
         "linear", description="Learning-rate schedule after warm-up."
     )
@@ -101,10 +101,13 @@ def train(
     model.train()
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad],
-        lr=config.learning_rate, weight_decay=config.weight_decay,
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
     )
     scheduler = get_scheduler(
-        config.schedule, optimizer, num_warmup_steps=config.warmup_steps,
+        config.schedule,
+        optimizer,
+        num_warmup_steps=config.warmup_steps,
         num_training_steps=config.steps,
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
@@ -121,20 +124,28 @@ def train(
         result.resumed_from = start_step
 
     def micro_batch(step: int, micro: int) -> dict[str, torch.Tensor]:
-        first = (step * per_step + (micro * accelerator.num_processes + accelerator.process_index)
-                 * config.batch_size)
+        first = (
+            step * per_step
+            + (micro * accelerator.num_processes + accelerator.process_index) * config.batch_size
+        )
         chunk = [examples[(first + k) % len(examples)] for k in range(config.batch_size)]
         batch = adapter.collate([e.source for e in chunk], [e.target for e in chunk], lengths)
         return {k: v.to(accelerator.device) for k, v in batch.items()}
 
     t0 = time.perf_counter()
     columns = (
-        TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[tps]:.0f} tok/s"),
-        TimeElapsedColumn(), TimeRemainingColumn(),
+        TextColumn("[bold]training"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.3f}"),
+        TextColumn("{task.fields[tps]:.0f} tok/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
     )
     with Progress(*columns, disable=not show_progress or not accelerator.is_main_process) as bar:
-        task_id = bar.add_task("train", total=config.steps, completed=start_step, loss=math.nan, tps=0.0)
+        task_id = bar.add_task(
+            "train", total=config.steps, completed=start_step, loss=math.nan, tps=0.0
+        )
         for step in range(start_step, config.steps):
             step_loss, step_tokens = 0.0, 0
             for micro in range(config.grad_accum):
@@ -152,7 +163,9 @@ def train(
             result.losses.append(step_loss)
             result.target_tokens += step_tokens
             elapsed = time.perf_counter() - t0
-            bar.update(task_id, advance=1, loss=step_loss, tps=result.target_tokens / max(elapsed, 1e-9))
+            bar.update(
+                task_id, advance=1, loss=step_loss, tps=result.target_tokens / max(elapsed, 1e-9)
+            )
             done = step + 1
             if config.save_every and done % config.save_every == 0 and done < config.steps:
                 _save_checkpoint(accelerator, out, done, result.losses)

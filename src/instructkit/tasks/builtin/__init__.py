@@ -7,6 +7,7 @@ output is exactly checkable with :attr:`TaskSpec.check` from the input text alon
 from __future__ import annotations
 
 import random
+from functools import partial
 from pathlib import Path
 
 from rich.progress import Progress
@@ -144,9 +145,7 @@ def builtin_tasks(
                 raise UnknownNameError("cluster", c, CLUSTERS)
     specs = [s for s in SPECS if not clusters or s.cluster in clusters]
     return TaskCollection(
-        loaders={
-            s.name: (lambda s=s: build_task(s, n_instances=n_instances, seed=seed)) for s in specs
-        }
+        loaders={s.name: partial(build_task, s, n_instances=n_instances, seed=seed) for s in specs}
     )
 
 
@@ -179,8 +178,12 @@ def export_builtin(
         (split_dir / f"{name}_tasks.txt").write_text("".join(n + "\n" for n in names))
     write_json_atomic(
         out / "README.json",
-        {"generator": "instructkit built-in suite", "seed": seed, "n_instances": n_instances,
-         "clusters": {c: [s.name for s in SPECS if s.cluster == c] for c in CLUSTERS}},
+        {
+            "generator": "instructkit built-in suite",
+            "seed": seed,
+            "n_instances": n_instances,
+            "clusters": {c: [s.name for s in SPECS if s.cluster == c] for c in CLUSTERS},
+        },
     )
     return out
 

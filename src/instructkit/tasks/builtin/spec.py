@@ -113,8 +113,6 @@ def verbose(fix: str) -> WrongFn:
 
     def wrong(s: Sample, rng: random.Random) -> Negative:
         bad = f"I think the answer is {s.outputs[0]}."
-        return Negative(
-            bad, "The output must be the answer alone, without any extra words.", fix
-        )
+        return Negative(bad, "The output must be the answer alone, without any extra words.", fix)
 
     return wrong

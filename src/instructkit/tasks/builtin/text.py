@@ -83,35 +83,49 @@ def _initials(r: random.Random) -> Sample:
 
 STRING_MANIPULATION = [
     TaskSpec(
-        "ik028_reverse_word", "string_manipulation", "String Manipulation",
+        "ik028_reverse_word",
+        "string_manipulation",
+        "String Manipulation",
         "Write the given word backwards, from its last letter to its first.",
-        _reverse, lambda i, o: o == field(i, "Word")[::-1],
+        _reverse,
+        lambda i, o: o == field(i, "Word")[::-1],
         _changed("Start from the last letter and move left."),
     ),
     TaskSpec(
-        "ik029_restore_reversed_word", "string_manipulation", "String Manipulation",
+        "ik029_restore_reversed_word",
+        "string_manipulation",
+        "String Manipulation",
         "You are given a word written backwards. Recover the original word.",
-        _unreverse, lambda i, o: o[::-1] == field(i, "Reversed"),
+        _unreverse,
+        lambda i, o: o[::-1] == field(i, "Reversed"),
         _changed("Read the reversed word from right to left."),
         turns_around="ik028_reverse_word",
     ),
     TaskSpec(
-        "ik030_uppercase", "string_manipulation", "String Manipulation",
+        "ik030_uppercase",
+        "string_manipulation",
+        "String Manipulation",
         "Convert every letter of the text to upper case. Keep the spaces.",
-        _upper, lambda i, o: o == field(i, "Text").upper(),
+        _upper,
+        lambda i, o: o == field(i, "Text").upper(),
         _changed("Capitalise every letter, not just the first.", "letters are misplaced"),
     ),
     TaskSpec(
-        "ik031_remove_vowels", "string_manipulation", "String Manipulation",
+        "ik031_remove_vowels",
+        "string_manipulation",
+        "String Manipulation",
         "Delete every vowel (a, e, i, o, u) from the word and output what remains.",
         _no_vowels,
         lambda i, o: o == "".join(c for c in field(i, "Word") if c not in VOWELS),
         _changed("Keep each consonant in its place and drop only vowels."),
     ),
     TaskSpec(
-        "ik032_first_letters", "string_manipulation", "String Manipulation",
+        "ik032_first_letters",
+        "string_manipulation",
+        "String Manipulation",
         "Form a word from the first letter of each word of the phrase, in order.",
-        _initials, lambda i, o: o == "".join(w[0] for w in field(i, "Phrase").split()),
+        _initials,
+        lambda i, o: o == "".join(w[0] for w in field(i, "Phrase").split()),
         _changed("Take exactly one letter, the first, from every word."),
     ),
 ]
@@ -122,7 +136,9 @@ STRING_MANIPULATION = [
 def _swap(r: random.Random) -> Sample:
     ws = _phrase(r, 3, 6)
     out = [ws[-1], *ws[1:-1], ws[0]]
-    return Sample(f"Sentence: {' '.join(ws)}", [" ".join(out)], f"'{ws[0]}' and '{ws[-1]}' trade places.")
+    return Sample(
+        f"Sentence: {' '.join(ws)}", [" ".join(out)], f"'{ws[0]}' and '{ws[-1]}' trade places."
+    )
 
 
 def _delete(r: random.Random) -> Sample:
@@ -136,22 +152,30 @@ def _replace(r: random.Random) -> Sample:
     ws = _phrase(r, 3, 6)
     old, new = r.choice(ws), r.choice([n for n in NOUNS if n not in ws])
     out = " ".join(new if x == old else x for x in ws)
-    return Sample(f"Sentence: {' '.join(ws)}\nReplace: {old}\nWith: {new}", [out],
-                  f"'{old}' becomes '{new}', the rest stays.")
+    return Sample(
+        f"Sentence: {' '.join(ws)}\nReplace: {old}\nWith: {new}",
+        [out],
+        f"'{old}' becomes '{new}', the rest stays.",
+    )
 
 
 def _append(r: random.Random) -> Sample:
     ws = _phrase(r, 3, 6)
     a = r.choice(ADVERBS)
-    return Sample(f"Sentence: {' '.join(ws)}\nAdd: {a}", [" ".join([*ws, a])], f"'{a}' is added at the end.")
+    return Sample(
+        f"Sentence: {' '.join(ws)}\nAdd: {a}", [" ".join([*ws, a])], f"'{a}' is added at the end."
+    )
 
 
 def _find_deleted(r: random.Random) -> Sample:
     ws = _phrase(r, 3, 6)
     k = r.randrange(len(ws))
     edited = ws[:k] + ws[k + 1 :]
-    return Sample(f"Original: {' '.join(ws)}\nEdited: {' '.join(edited)}", [ws[k]],
-                  f"'{ws[k]}' is in the original but not in the edited sentence.")
+    return Sample(
+        f"Original: {' '.join(ws)}\nEdited: {' '.join(edited)}",
+        [ws[k]],
+        f"'{ws[k]}' is in the original but not in the edited sentence.",
+    )
 
 
 def _check_deleted(i: str, o: str) -> bool:
@@ -170,40 +194,59 @@ def _sentence_wrong(fix: str) -> WrongFn:
 
 WORD_EDITING = [
     TaskSpec(
-        "ik033_swap_first_last_word", "word_editing", "Sentence Perturbation",
+        "ik033_swap_first_last_word",
+        "word_editing",
+        "Sentence Perturbation",
         "Swap the first and the last word of the sentence; leave the other words in place.",
         _swap,
-        lambda i, o: (lambda w: o == " ".join([w[-1], *w[1:-1], w[0]]))(field(i, "Sentence").split()),
+        lambda i, o: (lambda w: o == " ".join([w[-1], *w[1:-1], w[0]]))(
+            field(i, "Sentence").split()
+        ),
         _sentence_wrong("Exchange only the first and the last word."),
     ),
     TaskSpec(
-        "ik034_delete_word", "word_editing", "Sentence Perturbation",
+        "ik034_delete_word",
+        "word_editing",
+        "Sentence Perturbation",
         "Remove the given word from the sentence and write the sentence that remains.",
         _delete,
-        lambda i, o: o == " ".join(w for w in field(i, "Sentence").split() if w != field(i, "Delete")),
+        lambda i, o: (
+            o == " ".join(w for w in field(i, "Sentence").split() if w != field(i, "Delete"))
+        ),
         _sentence_wrong("Delete that one word and keep the order of the others."),
     ),
     TaskSpec(
-        "ik035_replace_word", "word_editing", "Sentence Perturbation",
-        "In the sentence, replace the word given after 'Replace' by the word given after "
-        "'With'.",
+        "ik035_replace_word",
+        "word_editing",
+        "Sentence Perturbation",
+        "In the sentence, replace the word given after 'Replace' by the word given after 'With'.",
         _replace,
-        lambda i, o: o == " ".join(
-            field(i, "With") if w == field(i, "Replace") else w for w in field(i, "Sentence").split()
+        lambda i, o: (
+            o
+            == " ".join(
+                field(i, "With") if w == field(i, "Replace") else w
+                for w in field(i, "Sentence").split()
+            )
         ),
         _sentence_wrong("Substitute the word in place, keeping every other word."),
     ),
     TaskSpec(
-        "ik036_append_word", "word_editing", "Sentence Perturbation",
+        "ik036_append_word",
+        "word_editing",
+        "Sentence Perturbation",
         "Add the given word at the end of the sentence.",
-        _append, lambda i, o: o == field(i, "Sentence") + " " + field(i, "Add"),
+        _append,
+        lambda i, o: o == field(i, "Sentence") + " " + field(i, "Add"),
         _sentence_wrong("Put the new word after the last word."),
     ),
     TaskSpec(
-        "ik037_find_deleted_word", "word_editing", "Sentence Perturbation",
+        "ik037_find_deleted_word",
+        "word_editing",
+        "Sentence Perturbation",
         "One word was deleted from the original sentence to make the edited one. Which word "
         "was deleted?",
-        _find_deleted, _check_deleted,
+        _find_deleted,
+        _check_deleted,
         verbose("Write just the deleted word."),
         turns_around="ik034_delete_word",
     ),
@@ -222,7 +265,9 @@ def _atbash(w: str) -> str:
 
 def _caesar(r: random.Random) -> Sample:
     w, k = _word(r), r.randint(1, 5)
-    return Sample(f"Shift: {k}\nText: {w}", [_shift(w, k)], f"Each letter moves {k} places forward.")
+    return Sample(
+        f"Shift: {k}\nText: {w}", [_shift(w, k)], f"Each letter moves {k} places forward."
+    )
 
 
 def _uncaesar(r: random.Random) -> Sample:
@@ -238,7 +283,9 @@ def _to_numbers(r: random.Random) -> Sample:
 
 def _from_numbers(r: random.Random) -> Sample:
     w = _word(r)
-    return Sample(f"Numbers: {' '.join(str(ord(c) - 96) for c in w)}", [w], "1 is a, 2 is b, up to 26 = z.")
+    return Sample(
+        f"Numbers: {' '.join(str(ord(c) - 96) for c in w)}", [w], "1 is a, 2 is b, up to 26 = z."
+    )
 
 
 def _atbash_make(r: random.Random) -> Sample:
@@ -248,40 +295,58 @@ def _atbash_make(r: random.Random) -> Sample:
 
 CIPHERS = [
     TaskSpec(
-        "ik038_caesar_encode", "ciphers", "Text Encoding",
+        "ik038_caesar_encode",
+        "ciphers",
+        "Text Encoding",
         "Encode the text with a Caesar cipher: move every letter forward in the alphabet by "
         "the given shift, wrapping from z back to a.",
-        _caesar, lambda i, o: o == _shift(field(i, "Text"), ints(field(i, "Shift"))[0]),
+        _caesar,
+        lambda i, o: o == _shift(field(i, "Text"), ints(field(i, "Shift"))[0]),
         _changed("Shift each letter by exactly the given amount."),
     ),
     TaskSpec(
-        "ik039_caesar_decode", "ciphers", "Text Encoding",
+        "ik039_caesar_decode",
+        "ciphers",
+        "Text Encoding",
         "The code was made by moving every letter forward by the given shift. Move each "
         "letter back to recover the original word.",
-        _uncaesar, lambda i, o: _shift(o, ints(field(i, "Shift"))[0]) == field(i, "Code")
-        if o.isalpha() and o.islower() else False,
+        _uncaesar,
+        lambda i, o: (
+            _shift(o, ints(field(i, "Shift"))[0]) == field(i, "Code")
+            if o.isalpha() and o.islower()
+            else False
+        ),
         _changed("Move every letter backwards by the shift, wrapping from a to z."),
         turns_around="ik038_caesar_encode",
     ),
     TaskSpec(
-        "ik040_letters_to_numbers", "ciphers", "Text Encoding",
+        "ik040_letters_to_numbers",
+        "ciphers",
+        "Text Encoding",
         "Replace each letter of the word by its position in the alphabet (a = 1, ..., "
         "z = 26), separated by spaces.",
-        _to_numbers, lambda i, o: o == " ".join(str(ord(c) - 96) for c in field(i, "Word")),
+        _to_numbers,
+        lambda i, o: o == " ".join(str(ord(c) - 96) for c in field(i, "Word")),
         _changed("Use one number per letter."),
     ),
     TaskSpec(
-        "ik041_numbers_to_letters", "ciphers", "Text Encoding",
+        "ik041_numbers_to_letters",
+        "ciphers",
+        "Text Encoding",
         "Each number is the position of a letter in the alphabet (1 = a, ..., 26 = z). "
         "Write the word they spell.",
-        _from_numbers, lambda i, o: o == "".join(chr(n + 96) for n in ints(field(i, "Numbers"))),
+        _from_numbers,
+        lambda i, o: o == "".join(chr(n + 96) for n in ints(field(i, "Numbers"))),
         _changed("Turn every number into exactly one letter."),
         turns_around="ik040_letters_to_numbers",
     ),
     TaskSpec(
-        "ik042_atbash", "ciphers", "Text Encoding",
+        "ik042_atbash",
+        "ciphers",
+        "Text Encoding",
         "Apply the Atbash cipher: replace a by z, b by y, c by x, and so on.",
-        _atbash_make, lambda i, o: o == _atbash(field(i, "Word")),
+        _atbash_make,
+        lambda i, o: o == _atbash(field(i, "Word")),
         _changed("Mirror each letter in the alphabet."),
     ),
 ]
@@ -323,7 +388,9 @@ def _check_category_word(i: str, o: str) -> bool:
 def _palindrome(r: random.Random) -> Sample:
     half = "".join(r.choice("abcdeilmnorst") for _ in range(r.randint(1, 3)))
     if r.random() < 0.5:
-        w = r.choice([half + half[::-1], half + r.choice("aeiou") + half[::-1], r.choice(PALINDROMES)])
+        w = r.choice(
+            [half + half[::-1], half + r.choice("aeiou") + half[::-1], r.choice(PALINDROMES)]
+        )
         return Sample(f"Word: {w}", ["yes"], f"{w} reads the same backwards.")
     w = half + r.choice("aeiou") + "".join(r.choice("bcdfgklmnprst") for _ in range(len(half) + 1))
     while w == w[::-1]:
@@ -342,7 +409,9 @@ def _size_make(r: random.Random) -> Sample:
 
 CLASSIFICATION = [
     TaskSpec(
-        "ik043_keyword_sentiment", "rule_classification", "Sentiment Analysis",
+        "ik043_keyword_sentiment",
+        "rule_classification",
+        "Sentiment Analysis",
         "Classify the short review as 'positive' or 'negative' according to the opinion "
         "word it contains.",
         _sentiment,
@@ -351,7 +420,9 @@ CLASSIFICATION = [
         answer_choices=("positive", "negative"),
     ),
     TaskSpec(
-        "ik044_word_category", "rule_classification", "Text Categorization",
+        "ik044_word_category",
+        "rule_classification",
+        "Text Categorization",
         "All the given words belong to one category: fruit, animal, color or vehicle. "
         "Name that category.",
         _category,
@@ -360,28 +431,37 @@ CLASSIFICATION = [
         answer_choices=_CAT_LABELS,
     ),
     TaskSpec(
-        "ik045_word_of_category", "rule_classification", "Text Categorization",
+        "ik045_word_of_category",
+        "rule_classification",
+        "Text Categorization",
         "Write one word that names a member of the given category (fruit, animal, color or "
         "vehicle) and is not among the words listed after 'Not'.",
-        _category_word, _check_category_word,
+        _category_word,
+        _check_category_word,
         lambda s, r: Negative(
             "table", "A table is not a member of that category.", "Pick a typical member of it."
         ),
         turns_around="ik044_word_category",
     ),
     TaskSpec(
-        "ik046_is_palindrome", "rule_classification", "Classification",
+        "ik046_is_palindrome",
+        "rule_classification",
+        "Classification",
         "A palindrome reads the same forwards and backwards. Is the string a palindrome? "
         "Answer 'yes' or 'no'.",
-        _palindrome, lambda i, o: o == ("yes" if field(i, "Word") == field(i, "Word")[::-1] else "no"),
+        _palindrome,
+        lambda i, o: o == ("yes" if field(i, "Word") == field(i, "Word")[::-1] else "no"),
         other_label(("yes", "no"), "Compare the word with its reverse."),
         answer_choices=("yes", "no"),
     ),
     TaskSpec(
-        "ik047_number_size", "rule_classification", "Classification",
+        "ik047_number_size",
+        "rule_classification",
+        "Classification",
         "Label the number 'small' if it is below 100, 'medium' if it is from 100 to 499, "
         "and 'large' if it is 500 or more.",
-        _size_make, lambda i, o: o == _size(ints(i)[0]),
+        _size_make,
+        lambda i, o: o == _size(ints(i)[0]),
         other_label(("small", "medium", "large"), "Compare the number with 100 and 500."),
         answer_choices=("small", "medium", "large"),
     ),
@@ -397,8 +477,7 @@ def _passage(r: random.Random) -> tuple[str, list[tuple[str, str, str, int, str]
     people = list(zip(r.sample(NAMES, k), r.sample(CITIES, k), r.sample(JOBS, k), strict=True))
     facts = [(n, c, j, r.randint(1, 9), r.choice(PETS)) for n, c, j in people]
     text = " ".join(
-        f"{n} lives in {c} and works as {'an' if j[0] in 'aeiou' else 'a'} {j}. "
-        f"{n} has {p} {pet}."
+        f"{n} lives in {c} and works as {'an' if j[0] in 'aeiou' else 'a'} {j}. {n} has {p} {pet}."
         for n, c, j, p, pet in facts
     )
     return text, facts
@@ -452,9 +531,15 @@ def _answerable(r: random.Random) -> Sample:
     text, facts = _passage(r)
     if r.random() < 0.5:
         n = r.choice(facts)[0]
-        return Sample(f"Passage: {text}\nQuestion: Where does {n} live?", ["yes"], f"The passage names {n}'s city.")
+        return Sample(
+            f"Passage: {text}\nQuestion: Where does {n} live?",
+            ["yes"],
+            f"The passage names {n}'s city.",
+        )
     n = r.choice([x for x in NAMES if x not in {f[0] for f in facts}])
-    return Sample(f"Passage: {text}\nQuestion: Where does {n} live?", ["no"], f"{n} is not in the passage.")
+    return Sample(
+        f"Passage: {text}\nQuestion: Where does {n} live?", ["no"], f"{n} is not in the passage."
+    )
 
 
 def _check_answerable(i: str, o: str) -> bool:
@@ -468,52 +553,77 @@ def _qa_wrong(s: Sample, r: random.Random) -> Negative:
     facts = _FACT.findall(text)
     pool = [x for f in facts for x in f if x not in s.outputs]
     bad = r.choice(pool)
-    return Negative(bad, f"'{bad}' appears in the passage but does not answer the question.",
-                    "Find the sentence about the person or place the question names.")
+    return Negative(
+        bad,
+        f"'{bad}' appears in the passage but does not answer the question.",
+        "Find the sentence about the person or place the question names.",
+    )
 
 
 PASSAGE_QA = [
     TaskSpec(
-        "ik048_passage_city", "passage_qa", "Question Answering",
+        "ik048_passage_city",
+        "passage_qa",
+        "Question Answering",
         "Answer the question about where a person lives, using only the passage. Write just "
         "the city.",
-        _qa("city"), _check_qa, _qa_wrong,
+        _qa("city"),
+        _check_qa,
+        _qa_wrong,
     ),
     TaskSpec(
-        "ik049_passage_job", "passage_qa", "Question Answering",
+        "ik049_passage_job",
+        "passage_qa",
+        "Question Answering",
         "Read the passage and answer the question about someone's job with one word.",
-        _qa("job"), _check_qa, _qa_wrong,
+        _qa("job"),
+        _check_qa,
+        _qa_wrong,
     ),
     TaskSpec(
-        "ik050_passage_pet_count", "passage_qa", "Question Answering",
+        "ik050_passage_pet_count",
+        "passage_qa",
+        "Question Answering",
         "Use the passage to answer how many pets of a kind a person has. Answer with a number.",
-        _qa("count"), _check_qa, _qa_wrong,
+        _qa("count"),
+        _check_qa,
+        _qa_wrong,
     ),
     TaskSpec(
-        "ik051_passage_who", "passage_qa", "Question Answering",
+        "ik051_passage_who",
+        "passage_qa",
+        "Question Answering",
         "The question asks who lives in a city. Answer with the person's name from the passage.",
-        _qa("who"), _check_qa, _qa_wrong,
+        _qa("who"),
+        _check_qa,
+        _qa_wrong,
     ),
     TaskSpec(
-        "ik052_passage_question_generation", "passage_qa", "Question Generation",
+        "ik052_passage_question_generation",
+        "passage_qa",
+        "Question Generation",
         "Given a passage and a city as the answer, write the question 'Where does X live?' "
         "whose answer is that city.",
-        _question_gen, _check_question_gen,
+        _question_gen,
+        _check_question_gen,
         lambda s, r: Negative(
-            "Where is the city?", "The question must name the person who lives there.",
+            "Where is the city?",
+            "The question must name the person who lives there.",
             "Use the form 'Where does <name> live?'.",
         ),
         turns_around="ik048_passage_city",
     ),
     TaskSpec(
-        "ik053_passage_answerable", "passage_qa", "Answerability Classification",
+        "ik053_passage_answerable",
+        "passage_qa",
+        "Answerability Classification",
         "Can the question be answered from the passage? Answer 'yes' if the passage says "
         "where the person lives and 'no' if the person is not mentioned.",
-        _answerable, _check_answerable,
+        _answerable,
+        _check_answerable,
         other_label(("yes", "no"), "Look for the person's name in the passage."),
         answer_choices=("yes", "no"),
     ),
 ]
 
 __all__ = ["CIPHERS", "CLASSIFICATION", "PASSAGE_QA", "STRING_MANIPULATION", "WORD_EDITING"]
-

@@ -1,0 +1,278 @@
+"""PromptSource (P3) templates: safe loading, sandboxed Jinja rendering, answer choices.
+
+A ``templates.yaml`` file holds ``dataset``, ``subset`` and ``templates`` (id →
+``!Template`` with ``jinja``, ``answer_choices``, ``name``, ``reference`` and a
+``!TemplateMetadata`` with ``original_task``, ``choices_in_prompt``, ``metrics``,
+``languages``). The tags are read as plain mappings by a subclass of
+``yaml.SafeLoader``: no Python object is ever built from the file.
+
+Rendering follows PromptSource: the answer choices are rendered first and passed in as
+``answer_choices``; the template is rendered with the example's fields; the result is
+split on ``|||`` into source and target. Rendering runs in Jinja's
+``SandboxedEnvironment`` with ``StrictUndefined``, so a template that reaches Python
+internals (``{{ ''.__class__ }}``) or uses a field the data lacks fails with one line
+that names the file, the template and the field.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from instructkit.errors import InstructkitError
+from instructkit.prompts.example import PromptedExample
+
+SEPARATOR = "|||"
+
+
+class TemplateError(InstructkitError):
+    """A template does not load or does not render; names file, template and field."""
+
+    def __init__(self, file: str, template: str | None, field: str | None, problem: str) -> None:
+        self.file, self.template, self.field, self.problem = file, template, field, problem
+        where = file
+        if template:
+            where += f": template '{template}'"
+        if field:
+            where += f": field '{field}'"
+        super().__init__(f"{where}: {problem}")
+
+
+class _SafeTemplateLoader(yaml.SafeLoader):
+    """A safe loader that reads PromptSource's two YAML tags as plain mappings."""
+
+
+def _as_mapping(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+    assert isinstance(node, yaml.MappingNode)
+    return loader.construct_mapping(node, deep=True)  # type: ignore[return-value]
+
+
+_SafeTemplateLoader.add_constructor("!Template", _as_mapping)
+_SafeTemplateLoader.add_constructor("!TemplateMetadata", _as_mapping)
+
+
+@dataclass(frozen=True)
+class TemplateMetadata:
+    """PromptSource's metadata of a template."""
+
+    original_task: bool | None = None
+    choices_in_prompt: bool | None = None
+    metrics: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PromptSourceTemplate:
+    """One PromptSource template: Jinja source, answer-choice Jinja and metadata."""
+
+    id: str
+    name: str
+    jinja: str
+    answer_choices: str | None
+    metadata: TemplateMetadata
+    dataset: str
+    subset: str | None
+    file: str
+    reference: str = ""
+
+    @property
+    def dataset_name(self) -> str:
+        return f"{self.dataset}/{self.subset}" if self.subset else self.dataset
+
+
+def _promptsource_choice(choices: Sequence[Any]) -> Any:
+    # PromptSource's `choice` filter draws at random; the environment's seeded RNG makes
+    # each render reproducible.
+    return _RNG.choice(list(choices))
+
+
+def _most_frequent(items: Sequence[Any]) -> Any:
+    counts = Counter(items)
+    return max(counts, key=lambda x: (counts[x], -list(items).index(x)))
+
+
+def _highlight(text: str) -> str:
+    return "<span style='color: #F08080'>" + str(text) + "</span>"
+
+
+_RNG = random.Random(0)
+
+
+def make_environment() -> SandboxedEnvironment:
+    """The sandboxed Jinja environment with PromptSource's filters and globals."""
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.filters["choice"] = _promptsource_choice
+    env.filters["most_frequent"] = _most_frequent
+    env.filters["highlight"] = _highlight
+    env.globals["zip"] = zip
+    return env
+
+
+_ENV = make_environment()
+_UNDEFINED = re.compile(r"'(?:[^']*' has no attribute ')?([^']+)' is undefined")
+
+
+def _undefined_field(e: jinja2.UndefinedError) -> str | None:
+    m = _UNDEFINED.search(str(e))
+    return m.group(1) if m else None
+
+
+def load_templates_file(path: str | Path) -> list[PromptSourceTemplate]:
+    """Read a ``templates.yaml`` file safely and check that every template compiles."""
+    path = Path(path)
+    file = str(path)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeTemplateLoader)
+    except FileNotFoundError:
+        raise TemplateError(file, None, None, "file not found") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or "syntax error"
+        raise TemplateError(file, None, None, f"malformed YAML{where}: {problem}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("templates"), dict):
+        raise TemplateError(file, None, "templates", "missing (expected a mapping of templates)")
+    dataset = raw.get("dataset")
+    if not isinstance(dataset, str):
+        raise TemplateError(file, None, "dataset", "missing or not a string")
+    out: list[PromptSourceTemplate] = []
+    for key, t in raw["templates"].items():
+        if not isinstance(t, dict):
+            raise TemplateError(file, str(key), None, "expected a mapping")
+        name = t.get("name", str(key))
+        for req in ("jinja", "id"):
+            if not isinstance(t.get(req), str):
+                raise TemplateError(file, name, req, "missing or not a string")
+        meta = t.get("metadata") or {}
+        tpl = PromptSourceTemplate(
+            id=t["id"],
+            name=name,
+            jinja=t["jinja"],
+            answer_choices=t.get("answer_choices"),
+            metadata=TemplateMetadata(
+                original_task=meta.get("original_task"),
+                choices_in_prompt=meta.get("choices_in_prompt"),
+                metrics=tuple(meta.get("metrics") or ()),
+                languages=tuple(meta.get("languages") or ()),
+            ),
+            dataset=dataset,
+            subset=raw.get("subset"),
+            file=file,
+            reference=t.get("reference") or "",
+        )
+        for part, text in (("jinja", tpl.jinja), ("answer_choices", tpl.answer_choices)):
+            if text is None:
+                continue
+            try:
+                _ENV.parse(text)
+            except jinja2.TemplateSyntaxError as e:
+                raise TemplateError(
+                    file, name, part, f"Jinja syntax error at line {e.lineno}: {e.message}"
+                ) from None
+        out.append(tpl)
+    return out
+
+
+def find_templates(root: str | Path, dataset: str, subset: str | None = None) -> Path:
+    """The ``templates.yaml`` of a dataset (and subset) under a PromptSource templates root."""
+    path = Path(root) / dataset / (subset or "") / "templates.yaml"
+    if not path.exists():
+        raise TemplateError(str(path), None, None, "no templates for this dataset")
+    return path
+
+
+def _escape_pipes(fields: dict[str, Any]) -> dict[str, Any]:
+    # PromptSource protects "|||" inside data so that it cannot split the rendered text.
+    def esc(v: Any) -> Any:
+        if isinstance(v, str):
+            return v.replace(SEPARATOR, "{3}|")
+        if isinstance(v, list):
+            return [esc(x) for x in v]
+        if isinstance(v, dict):
+            return {k: esc(x) for k, x in v.items()}
+        return v
+
+    return {k: esc(v) for k, v in fields.items()}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered template: source text, target (may be empty) and answer choices."""
+
+    source: str
+    target: str
+    answer_choices: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=8192)
+def _compiled(text: str) -> jinja2.Template:
+    # Compiling is most of the cost of a render; templates are rendered on many rows.
+    return _ENV.from_string(text)
+
+
+def _render(tpl: PromptSourceTemplate, part: str, text: str, ctx: dict[str, Any]) -> str:
+    try:
+        return _compiled(text).render(**ctx)
+    except SecurityError as e:
+        raise TemplateError(tpl.file, tpl.name, part, f"refused by the sandbox ({e})") from None
+    except jinja2.UndefinedError as e:
+        missing = _undefined_field(e)
+        raise TemplateError(
+            tpl.file, tpl.name, missing or part, f"undefined in the data ({e})"
+        ) from None
+    except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError) as e:
+        raise TemplateError(
+            tpl.file, tpl.name, part, f"does not render ({type(e).__name__}: {e})"
+        ) from None
+
+
+def render(tpl: PromptSourceTemplate, fields: dict[str, Any], *, seed: int = 0) -> Rendered:
+    """Render a template on one example's fields (PromptSource's ``apply``)."""
+    _RNG.seed(seed)
+    ctx = _escape_pipes(fields)
+    choices: list[str] = []
+    if tpl.answer_choices:
+        text = _render(tpl, "answer_choices", tpl.answer_choices, ctx)
+        choices = [c.strip() for c in text.split(SEPARATOR)]
+        ctx = {**ctx, "answer_choices": choices}
+    rendered = _render(tpl, "jinja", tpl.jinja, ctx)
+    parts = [p.strip() for p in rendered.split(SEPARATOR)]
+    unescape = [p.replace("{3}|", SEPARATOR) for p in parts]
+    return Rendered(
+        source=unescape[0],
+        target=unescape[1] if len(unescape) > 1 else "",
+        answer_choices=[c.replace("{3}|", SEPARATOR) for c in choices],
+    )
+
+
+def apply_template(
+    tpl: PromptSourceTemplate, rows: Iterable[tuple[str, dict[str, Any]]], *, task: str = ""
+) -> list[PromptedExample]:
+    """Render a template over (id, fields) rows into prompted examples; rows whose target
+    renders empty (e.g. unlabelled test rows) are skipped, as PromptSource does."""
+    out = []
+    for k, (iid, fields) in enumerate(rows):
+        r = render(tpl, fields, seed=k)
+        if not r.target:
+            continue
+        out.append(
+            PromptedExample(
+                task=task or tpl.dataset_name,
+                instance_id=iid,
+                template=f"promptsource:{tpl.id}",
+                source=r.source,
+                targets=[r.target],
+                options=r.answer_choices,
+            )
+        )
+    return out
