@@ -59,3 +59,58 @@ def test_copy_baselines_on_real_test_tasks(superni_root: Path) -> None:
     m_in, m_demo = compute_metrics(preds, gold), compute_metrics(demo, gold)
     assert 0 <= m_in["rougeL"] <= 100 and m_in["n"] == len(preds)
     assert m_demo["exact_match"] > 0  # demo outputs of classification tasks often match
+
+
+# ---- our faster scorer against rouge_score ----------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from instructkit.evaluation.fast_rouge import FastRougeL, lcs_length  # noqa: E402
+from instructkit.evaluation.metrics import (  # noqa: E402
+    normalize_answer_reference,
+    rouge_l_reference,
+)
+
+_WORDS = st.sampled_from(
+    ["the", "cats", "running", "ran", "runner", "a", "of", "dog", "dogs", "quickly", "quick", "jump", "jumped", "jumping", "é", "12", "x-y", "Über", "naïve", "don't", "U.S.", "3.5", "--", ",", ".", "!"]
+)
+_TEXT = st.one_of(st.text(max_size=60), st.lists(_WORDS, max_size=15).map(" ".join))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT, _TEXT)
+def test_fast_rouge_equals_rouge_score(pred: str, ref: str) -> None:
+    assert FastRougeL().score(pred, ref) == rouge_l_reference(pred, ref)
+    assert normalize_answer(pred) == normalize_answer_reference(pred)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 5), max_size=30), st.lists(st.integers(0, 5), max_size=30))
+def test_bit_parallel_lcs_equals_dynamic_programming(a: list[int], b: list[int]) -> None:
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            table[i + 1][j + 1] = (
+                table[i][j] + 1 if x == y else max(table[i][j + 1], table[i + 1][j])
+            )
+    assert lcs_length(a, b) == table[-1][-1]
+
+
+def test_scorer_parity_on_real_references(superni_root: Path) -> None:
+    from instructkit.evaluation.scoring import read_references, score_predictions
+
+    refs = read_references(superni_root / "test_references_en.jsonl")[::7]
+    meta = {}
+    for line in (superni_root / "task_metadata.jsonl").read_text().splitlines():
+        m = json.loads(line)
+        meta[m["task"]] = m["first_positive_example"]["output"]
+    preds = {r.id: meta[r.task_id] for r in refs}
+    # Partly wrong, partly right, partly missing predictions.
+    preds.update({r.id: r.references[0] for r in refs[::5]})
+    for r in refs[::11]:
+        preds.pop(r.id, None)
+    ours = score_predictions(preds, refs)
+    official = score_predictions(preds, refs, reference_impl=True)
+    assert ours == official
+    assert ours["default"]["missing"] > 0 and 0 < ours["default"]["overall"]["exact_match"] < 100

@@ -39,3 +39,13 @@ def test_mixture_is_seeded_and_capped() -> None:
     assert [e.instance_id for e in a.examples] == [e.instance_id for e in b.examples]
     assert [e.instance_id for e in a.examples] != [e.instance_id for e in c.examples]
     assert dict(a.counts()) == dict.fromkeys(names, 4)
+
+
+def test_encodings_sampled_per_instance() -> None:
+    tasks = builtin_tasks(n_instances=30)
+    names = tasks.names[:4]
+    mixed = build_mixture(tasks, names, encoding=["Def", "Pos(1)", "Def+Pos(2)+Neg(2)"], seed=3)
+    used = {e.template for e in mixed.examples}
+    assert used == {"superni:Def", "superni:Pos(1)", "superni:Def+Pos(2)+Neg(2)"}
+    again = build_mixture(tasks, names, encoding=["Def", "Pos(1)", "Def+Pos(2)+Neg(2)"], seed=3)
+    assert [e.source for e in mixed.examples] == [e.source for e in again.examples]

@@ -59,13 +59,30 @@ class TasksConfig(_Strict):
 class PromptConfig(_Strict):
     """How instances become model inputs."""
 
-    encoding: str = Field("Def+Pos(2)", description="SuperNI encoding, by its table name.")
+    encoding: str = Field(
+        "Def+Pos(2)", description="SuperNI encoding of evaluation (and training), by table name."
+    )
+    train_encodings: list[str] | None = Field(
+        None,
+        description="Encodings to sample from per training instance (Tk-Instruct's mixed "
+        "encodings); default: the evaluation encoding only.",
+    )
 
     @field_validator("encoding")
     @classmethod
     def _known(cls, v: str) -> str:
         if v not in ENCODINGS:
             raise ValueError(f"unknown encoding {v!r}; known: {', '.join(ENCODINGS)}")
+        return v
+
+    @field_validator("train_encodings")
+    @classmethod
+    def _known_all(cls, v: list[str] | None) -> list[str] | None:
+        for e in v or []:
+            if e not in ENCODINGS:
+                raise ValueError(f"unknown encoding {e!r}; known: {', '.join(ENCODINGS)}")
+        if v is not None and not v:
+            raise ValueError("give at least one encoding, or leave the field out")
         return v
 
 

@@ -34,17 +34,24 @@ def build_mixture(
     tasks: TaskCollection,
     task_names: list[str],
     *,
-    encoding: str = "Def+Pos(2)",
+    encoding: str | list[str] = "Def+Pos(2)",
     max_per_task: int | None = None,
     seed: int = 0,
 ) -> Mixture:
-    """Render each task's first ``max_per_task`` instances with one SuperNI encoding and
-    shuffle them together with ``seed`` (examples-proportional with a cap)."""
-    enc = get_encoding(encoding)
+    """Render each task's first ``max_per_task`` instances with a SuperNI encoding and
+    shuffle them together with ``seed`` (examples-proportional with a cap).
+
+    With a list of encodings, each instance draws its own encoding (seeded), as
+    Tk-Instruct does when it mixes encodings during training.
+    """
+    names = [encoding] if isinstance(encoding, str) else list(encoding)
+    encs = [get_encoding(n) for n in names]
+    rng = random.Random(f"{seed}:encodings")
     examples: list[PromptedExample] = []
     for name in task_names:
         task = tasks[name]
         for inst in task.instances[:max_per_task]:
+            enc = encs[0] if len(encs) == 1 else rng.choice(encs)
             examples.append(encode_instance(task, inst, enc))
     random.Random(seed).shuffle(examples)
     return Mixture(examples=examples, seed=seed)

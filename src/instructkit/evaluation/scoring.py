@@ -1,0 +1,167 @@
+"""Scoring prediction files against official SuperNI reference files.
+
+References: JSONL with ``id``, ``task_id``, ``task_category``, ``track`` and
+``references`` per instance (the official ``test_references.jsonl`` layout). Predictions:
+JSONL with ``id`` and ``prediction`` (extra keys are ignored, as officially). A missing
+prediction counts as the empty string. Results per track: overall, per category (first
+category, lower case, spaces → "_") and per task.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from instructkit.errors import TaskFormatError
+from instructkit.evaluation.metrics import compute_metrics, score_instance
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference row of an official reference file."""
+
+    id: str
+    task_id: str
+    category: str
+    track: str
+    references: list[str]
+
+
+def category_key(category: str) -> str:
+    """The official per-category key: lower case, spaces replaced by underscores."""
+    return category.lower().replace(" ", "_")
+
+
+def _jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
+    try:
+        f = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise TaskFormatError(path, None, "file not found") from None
+    with f:
+        for k, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise TaskFormatError(path, f"line {k}", f"invalid JSON: {e.msg}") from None
+            if not isinstance(row, dict):
+                raise TaskFormatError(path, f"line {k}", "expected a JSON object")
+            yield k, row
+
+
+def read_references(path: str | Path) -> list[Reference]:
+    """Read an official reference file."""
+    path = Path(path)
+    out = []
+    for k, row in _jsonl(path):
+        for key in ("id", "task_id", "references"):
+            if key not in row:
+                raise TaskFormatError(path, f"line {k}.{key}", "missing")
+        refs = row["references"]
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+            raise TaskFormatError(path, f"line {k}.references", "expected a list of strings")
+        out.append(
+            Reference(
+                row["id"],
+                row["task_id"],
+                row.get("task_category", ""),
+                row.get("track", "default"),
+                refs,
+            )
+        )
+    return out
+
+
+def read_prediction_file(path: str | Path) -> dict[str, str]:
+    """Read predictions (``id`` → ``prediction``); a later line for the same id wins."""
+    path = Path(path)
+    out: dict[str, str] = {}
+    for k, row in _jsonl(path):
+        if "id" not in row:
+            raise TaskFormatError(path, f"line {k}.id", "missing")
+        pred = row.get("prediction", "")
+        out[str(row["id"])] = pred if isinstance(pred, str) else str(pred)
+    return out
+
+
+def write_prediction_file(predictions: Mapping[str, str], path: str | Path) -> Path:
+    """Write predictions in the official layout, one ``{"id", "prediction"}`` per line."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for iid, pred in predictions.items():
+            f.write(json.dumps({"id": iid, "prediction": pred}, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def _mean_metrics(scores: list[tuple[float, float]]) -> dict[str, Any]:
+    # Summed in instance order, as compute_metrics does, so the floats are identical.
+    em = rl = 0.0
+    for e, r in scores:
+        em += e
+        rl += r
+    n = len(scores)
+    if n == 0:
+        return {"exact_match": 0.0, "rougeL": 0.0, "n": 0}
+    return {"exact_match": round(100 * em / n, 4), "rougeL": round(100 * rl / n, 4), "n": n}
+
+
+def score_predictions(
+    predictions: Mapping[str, str],
+    references: list[Reference],
+    *,
+    xlingual_tokenizer: str | None = None,
+    reference_impl: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Per track: overall metrics, ``per_category`` and ``per_task``.
+
+    Each instance is scored once and groups are averaged from those scores;
+    ``reference_impl=True`` instead rescores every group through ``rouge_score``, as the
+    official script does (same numbers, used to check ours).
+    """
+    tracks: dict[str, list[Reference]] = defaultdict(list)
+    for r in references:
+        tracks[r.track].append(r)
+    out: dict[str, dict[str, Any]] = {}
+    for track, refs in tracks.items():
+        tok = xlingual_tokenizer if track == "xlingual" else None
+        if track == "xlingual" and tok is None:
+            tok = "gpt2"  # the official cross-lingual tokenizer, from the hub
+        by_cat: dict[str, list[int]] = defaultdict(list)
+        by_task: dict[str, list[int]] = defaultdict(list)
+        for k, r in enumerate(refs):
+            by_cat[category_key(r.category)].append(k)
+            by_task[r.task_id].append(k)
+        if reference_impl:
+
+            def score(idx: list[int], tok: str | None = tok) -> dict[str, Any]:
+                group = [refs[k] for k in idx]
+                return compute_metrics(
+                    [predictions.get(r.id, "") for r in group],
+                    [r.references for r in group],
+                    xlingual_tokenizer=tok,
+                    reference_impl=True,
+                )
+        else:
+            each = []
+            for r in refs:
+                s = score_instance(predictions.get(r.id, ""), r.references, xlingual_tokenizer=tok)
+                each.append((s["exact_match"], s["rougeL"]))
+
+            def score(idx: list[int], tok: str | None = tok) -> dict[str, Any]:
+                return _mean_metrics([each[k] for k in idx])
+
+        out[track] = {
+            "overall": score(list(range(len(refs)))),
+            "per_category": {c: score(g) for c, g in sorted(by_cat.items())},
+            "per_task": {t: score(g) for t, g in sorted(by_task.items())},
+            "missing": sum(r.id not in predictions for r in refs),
+        }
+    return out
