@@ -113,6 +113,42 @@ def _mean_metrics(scores: list[tuple[float, float]]) -> dict[str, Any]:
     return {"exact_match": round(100 * em / n, 4), "rougeL": round(100 * rl / n, 4), "n": n}
 
 
+def _score_track(
+    predictions: Mapping[str, str],
+    refs: list[Reference],
+    tok: str | None,
+    reference_impl: bool,
+) -> dict[str, Any]:
+    by_cat: dict[str, list[int]] = defaultdict(list)
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for k, r in enumerate(refs):
+        by_cat[category_key(r.category)].append(k)
+        by_task[r.task_id].append(k)
+    each: list[tuple[float, float]] = []
+    if not reference_impl:
+        for r in refs:
+            s = score_instance(predictions.get(r.id, ""), r.references, xlingual_tokenizer=tok)
+            each.append((s["exact_match"], s["rougeL"]))
+
+    def score(idx: list[int]) -> dict[str, Any]:
+        if not reference_impl:
+            return _mean_metrics([each[k] for k in idx])
+        group = [refs[k] for k in idx]
+        return compute_metrics(
+            [predictions.get(r.id, "") for r in group],
+            [r.references for r in group],
+            xlingual_tokenizer=tok,
+            reference_impl=True,
+        )
+
+    return {
+        "overall": score(list(range(len(refs)))),
+        "per_category": {c: score(g) for c, g in sorted(by_cat.items())},
+        "per_task": {t: score(g) for t, g in sorted(by_task.items())},
+        "missing": sum(r.id not in predictions for r in refs),
+    }
+
+
 def score_predictions(
     predictions: Mapping[str, str],
     references: list[Reference],
@@ -124,44 +160,18 @@ def score_predictions(
 
     Each instance is scored once and groups are averaged from those scores;
     ``reference_impl=True`` instead rescores every group through ``rouge_score``, as the
-    official script does (same numbers, used to check ours).
+    official script does (same numbers, used to check ours). The cross-lingual track uses
+    ``xlingual_tokenizer`` (a GPT-2 tokenizer folder; by default the hub's ``gpt2``).
     """
     tracks: dict[str, list[Reference]] = defaultdict(list)
     for r in references:
         tracks[r.track].append(r)
-    out: dict[str, dict[str, Any]] = {}
-    for track, refs in tracks.items():
-        tok = xlingual_tokenizer if track == "xlingual" else None
-        if track == "xlingual" and tok is None:
-            tok = "gpt2"  # the official cross-lingual tokenizer, from the hub
-        by_cat: dict[str, list[int]] = defaultdict(list)
-        by_task: dict[str, list[int]] = defaultdict(list)
-        for k, r in enumerate(refs):
-            by_cat[category_key(r.category)].append(k)
-            by_task[r.task_id].append(k)
-        if reference_impl:
-
-            def score(idx: list[int], tok: str | None = tok) -> dict[str, Any]:
-                group = [refs[k] for k in idx]
-                return compute_metrics(
-                    [predictions.get(r.id, "") for r in group],
-                    [r.references for r in group],
-                    xlingual_tokenizer=tok,
-                    reference_impl=True,
-                )
-        else:
-            each = []
-            for r in refs:
-                s = score_instance(predictions.get(r.id, ""), r.references, xlingual_tokenizer=tok)
-                each.append((s["exact_match"], s["rougeL"]))
-
-            def score(idx: list[int], tok: str | None = tok) -> dict[str, Any]:
-                return _mean_metrics([each[k] for k in idx])
-
-        out[track] = {
-            "overall": score(list(range(len(refs)))),
-            "per_category": {c: score(g) for c, g in sorted(by_cat.items())},
-            "per_task": {t: score(g) for t, g in sorted(by_task.items())},
-            "missing": sum(r.id not in predictions for r in refs),
-        }
-    return out
+    return {
+        track: _score_track(
+            predictions,
+            refs,
+            (xlingual_tokenizer or "gpt2") if track == "xlingual" else None,
+            reference_impl,
+        )
+        for track, refs in tracks.items()
+    }
