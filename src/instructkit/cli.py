@@ -18,6 +18,7 @@ from rich.table import Table
 
 from instructkit.errors import InstructkitError, TaskFormatError
 from instructkit.tasks.collection import TaskCollection
+from instructkit.tasks.schema import Task
 
 app = typer.Typer(
     help="Multi-task instruction tuning and zero-shot cross-task generalization.",
@@ -67,6 +68,153 @@ def run(
     if steps is not None:
         cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"steps": steps})})
     run_experiment(cfg, console=console, show_progress=not quiet)
+
+
+# ---- evaluation ---------------------------------------------------------------------
+
+
+def _eval_tasks(
+    source: Path | None, split: str | None, track: str, tasks: str | None, n: int
+) -> list[Task]:
+    coll = _collection(source, split, track, n)
+    names = [t.strip() for t in tasks.split(",")] if tasks else coll.names
+    return [coll[name] for name in names]
+
+
+@app.command("eval")
+def eval_cmd(
+    model: Annotated[str, typer.Option(help="'default', 'tiny', 'tiny-t5', hub id or path.")],
+    source: Annotated[
+        Path | None, typer.Option(help="SuperNI folder or task files; default: built-in.")
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="train | test (SuperNI folders).")] = "test",
+    track: Annotated[str, typer.Option(help="default | xlingual")] = "default",
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated task names.")] = None,
+    template: Annotated[
+        str, typer.Option(help="Template id, e.g. superni:Def+Pos(2).")
+    ] = "superni:Def+Pos(2)",
+    mode: Annotated[str, typer.Option(help="generate | rank")] = "generate",
+    max_instances: Annotated[int, typer.Option(help="Instances per task (official: 100).")] = 100,
+    max_new_tokens: Annotated[int, typer.Option(help="Generation length limit.")] = 32,
+    batch_size: Annotated[int, typer.Option(help="Generation batch size.")] = 8,
+    xlingual_tokenizer: Annotated[
+        str | None, typer.Option(help="GPT-2 tokenizer for xlingual ROUGE-L.")
+    ] = None,
+    bootstrap: Annotated[bool, typer.Option(help="95% bootstrap confidence intervals.")] = False,
+    output: Annotated[Path, typer.Option(help="Output folder (resumable).")] = Path("runs/eval"),
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Evaluate a model zero-shot on tasks, by generation or rank classification."""
+    from instructkit.evaluation.api import evaluate
+    from instructkit.models import adapter_for, load_model
+    from instructkit.prompts import apply_template
+
+    if mode not in ("generate", "rank"):
+        raise InstructkitError(f"--mode must be 'generate' or 'rank', not '{mode}'")
+    is_superni_root = source is not None and (source / "tasks").is_dir()
+    chosen = _eval_tasks(source, split if is_superni_root else None, track, tasks, max_instances)
+    adapter = adapter_for(load_model(model))
+    examples = [apply_template(template, t, i) for t in chosen for i in t.instances[:max_instances]]
+    metrics = evaluate(
+        adapter,
+        examples,
+        output,
+        mode="rank" if mode == "rank" else "generate",
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        xlingual_tokenizer=xlingual_tokenizer,
+        bootstrap=bootstrap,
+        show_progress=not quiet,
+    )
+    table = Table(title=f"{model} · {template} · {mode} · {len(examples)} instances")
+    table.add_column("task")
+    cols = ("accuracy", "accuracy_norm") if mode == "rank" else ("exact_match", "rougeL")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, m in [*metrics["per_task"].items(), ("overall", metrics["overall"])]:
+        table.add_row(name, *(f"{m[c]:.2f}" for c in cols))
+    console.print(table)
+    console.print(f"wrote {output}/")
+
+
+@app.command()
+def score(
+    predictions: Annotated[Path, typer.Argument(help='JSONL of {"id", "prediction"}.')],
+    references: Annotated[Path, typer.Argument(help="Official SuperNI reference JSONL.")],
+    xlingual_tokenizer: Annotated[
+        str | None, typer.Option(help="GPT-2 tokenizer for xlingual ROUGE-L.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write all numbers here.")
+    ] = None,
+    per_task: Annotated[bool, typer.Option(help="Print the per-task table too.")] = True,
+) -> None:
+    """Score predictions as the official SuperNI scorer does: per track, category, task."""
+    import json as _json
+
+    from instructkit.evaluation.scoring import (
+        read_prediction_file,
+        read_references,
+        score_predictions,
+    )
+
+    result = score_predictions(
+        read_prediction_file(predictions),
+        read_references(references),
+        xlingual_tokenizer=xlingual_tokenizer,
+    )
+    for track, r in result.items():
+        o = r["overall"]
+        console.print(
+            f"[bold]{track} track[/]: exact match {o['exact_match']:.4f}, ROUGE-L "
+            f"{o['rougeL']:.4f} ({o['n']} instances, {r['missing']} without prediction)"
+        )
+        groups = [("category", r["per_category"])] + ([("task", r["per_task"])] if per_task else [])
+        for label, group in groups:
+            table = Table(title=f"{track} track, per {label}")
+            for col in (label, "exact match", "ROUGE-L", "n"):
+                table.add_column(col, justify="left" if col == label else "right")
+            for name, m in group.items():
+                table.add_row(name, f"{m['exact_match']:.2f}", f"{m['rougeL']:.2f}", str(m["n"]))
+            console.print(table)
+    if json_out:
+        json_out.write_text(_json.dumps(result, indent=1), encoding="utf-8")
+
+
+@app.command()
+def baselines(
+    source: Annotated[
+        Path | None, typer.Argument(help="SuperNI folder or task files; default: built-in.")
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="train | test (SuperNI folders).")] = "test",
+    track: Annotated[str, typer.Option(help="default | xlingual")] = "default",
+    max_instances: Annotated[int, typer.Option(help="Instances per task (official: 100).")] = 100,
+    output: Annotated[
+        Path | None, typer.Option(help="Write official prediction files here.")
+    ] = None,
+) -> None:
+    """Copy input, copy demo output and majority class over a split."""
+    from instructkit.evaluation.baselines import ALL_BASELINES
+    from instructkit.evaluation.run import aggregate, baseline_predictions
+    from instructkit.evaluation.scoring import write_prediction_file
+
+    is_superni_root = source is not None and (source / "tasks").is_dir()
+    chosen = _eval_tasks(source, split if is_superni_root else None, track, None, max_instances)
+    instances = {t.name: t.instances[:max_instances] for t in chosen}
+    table = Table(
+        title=f"baselines · {len(chosen)} tasks · {sum(map(len, instances.values()))} instances"
+    )
+    for col in ("baseline", "exact match", "ROUGE-L"):
+        table.add_column(col, justify="left" if col == "baseline" else "right")
+    for name, fn in ALL_BASELINES.items():
+        preds = baseline_predictions(chosen, instances, fn)
+        o = aggregate(preds)["overall"]
+        table.add_row(name, f"{o['exact_match']:.2f}", f"{o['rougeL']:.2f}")
+        if output:
+            write_prediction_file(
+                {p.id: p.prediction for p in preds}, output / f"{name.replace(' ', '_')}.jsonl"
+            )
+    console.print(table)
 
 
 # ---- tasks --------------------------------------------------------------------------

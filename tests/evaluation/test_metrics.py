@@ -73,7 +73,34 @@ from instructkit.evaluation.metrics import (  # noqa: E402
 )
 
 _WORDS = st.sampled_from(
-    ["the", "cats", "running", "ran", "runner", "a", "of", "dog", "dogs", "quickly", "quick", "jump", "jumped", "jumping", "é", "12", "x-y", "Über", "naïve", "don't", "U.S.", "3.5", "--", ",", ".", "!"]
+    [
+        "the",
+        "cats",
+        "running",
+        "ran",
+        "runner",
+        "a",
+        "of",
+        "dog",
+        "dogs",
+        "quickly",
+        "quick",
+        "jump",
+        "jumped",
+        "jumping",
+        "é",
+        "12",
+        "x-y",
+        "Über",
+        "naïve",
+        "don't",
+        "U.S.",
+        "3.5",
+        "--",
+        ",",
+        ".",
+        "!",
+    ]
 )
 _TEXT = st.one_of(st.text(max_size=60), st.lists(_WORDS, max_size=15).map(" ".join))
 

@@ -1,6 +1,9 @@
-"""Heuristic baselines of the SuperNI paper: copy the instance input, copy the demo output."""
+"""Heuristic baselines: copy the instance input, copy the demo output (the SuperNI paper),
+and the majority class."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from instructkit.tasks.schema import Instance, Task
 
@@ -15,4 +18,11 @@ def copy_demo_output(task: Task, instance: Instance) -> str:
     return task.positive_examples[0].output if task.positive_examples else ""
 
 
+def majority_class(task: Task, instance: Instance) -> str:
+    """Predict the task's most frequent reference output (ties: the first seen)."""
+    counts = Counter(i.outputs[0] for i in task.instances if i.outputs)
+    return counts.most_common(1)[0][0] if counts else ""
+
+
 BASELINES = {"copy input": copy_input, "copy demo": copy_demo_output}
+ALL_BASELINES = {**BASELINES, "majority class": majority_class}

@@ -17,7 +17,8 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from instructkit.evaluation.metrics import compute_metrics
+from instructkit.evaluation.metrics import compute_metrics, score_instance
+from instructkit.evaluation.stats import bootstrap_ci
 from instructkit.models.adapters import FamilyAdapter
 from instructkit.prompts.example import PromptedExample
 from instructkit.tasks.schema import Instance, Task
@@ -130,9 +131,10 @@ def baseline_predictions(
 
 
 def aggregate(
-    preds: Sequence[Prediction], *, xlingual_tokenizer: str | None = None
+    preds: Sequence[Prediction], *, xlingual_tokenizer: str | None = None, bootstrap: bool = False
 ) -> dict[str, Any]:
-    """Metrics overall, per task, per category and per cluster."""
+    """Metrics overall, per task, per category and per cluster; with ``bootstrap``, 95%
+    confidence intervals of the overall metrics."""
 
     def score(group: Sequence[Prediction]) -> dict[str, Any]:
         return compute_metrics(
@@ -150,7 +152,16 @@ def aggregate(
         groups["task"][p.task].append(p)
         groups["category"][p.category.lower().replace(" ", "_")].append(p)
         groups["cluster"][p.cluster].append(p)
-    return {
+    result: dict[str, Any] = {
         "overall": score(preds),
         **{f"per_{k}": {name: score(g) for name, g in v.items()} for k, v in groups.items()},
     }
+    if bootstrap and preds:
+        each = [
+            score_instance(p.prediction, p.references, xlingual_tokenizer=xlingual_tokenizer)
+            for p in preds
+        ]
+        result["overall"]["ci95"] = {
+            m: list(bootstrap_ci([100 * e[m] for e in each])) for m in ("exact_match", "rougeL")
+        }
+    return result

@@ -97,6 +97,7 @@ def tiny_model(kind: str = "tiny", seed: int = 0) -> LoadedModel:
             tie_word_embeddings=True,
         )
         model = LlamaForCausalLM(llama)
+    model.eval()  # as from_pretrained returns models; training switches to train mode
     return LoadedModel(model=model, tokenizer=tok, family=family_of(model), name=kind)
 
 
