@@ -105,6 +105,7 @@ def generate_predictions(
                 max_new_tokens=max_new_tokens,
                 max_source_tokens=max_source_tokens,
                 batch_size=batch_size,
+                stop=stop,
             )
             for e, t in zip(chunk, texts, strict=True):
                 p = Prediction(

@@ -8,16 +8,38 @@ query at their end survives. Encoder-decoder: the source feeds the encoder, the 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
 
 from instructkit.models.loading import Family, LoadedModel
 
 IGNORE_INDEX = -100
+
+
+class StopOnStrings(StoppingCriteria):
+    """Marks a row finished once its generated text contains one of the stop strings."""
+
+    def __init__(
+        self, tokenizer: PreTrainedTokenizerBase, stops: Sequence[str], start: int
+    ) -> None:
+        self.tokenizer, self.stops, self.start = tokenizer, list(stops), start
+
+    def __call__(
+        self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any
+    ) -> torch.BoolTensor:
+        texts = self.tokenizer.batch_decode(input_ids[:, self.start :], skip_special_tokens=True)
+        done = [any(s in t for s in self.stops) for t in texts]
+        return cast(torch.BoolTensor, torch.tensor(done, dtype=torch.bool, device=input_ids.device))
 
 
 @dataclass
@@ -59,9 +81,16 @@ class FamilyAdapter:
         max_new_tokens: int = 32,
         max_source_tokens: int = 512,
         batch_size: int = 8,
+        stop: Sequence[str] = (),
     ) -> list[str]:
-        """Greedy generation, batched by length (longest first); returns texts in input order."""
-        order = sorted(range(len(sources)), key=lambda i: -len(sources[i]))
+        """Greedy generation; returns texts in input order.
+
+        Prompts are grouped by their opening (prompts of one task share it) and sorted
+        longest first, so rows of a batch share a prefix and little padding. A row stops
+        once it contains a stop string (the text after it is not needed) and a batch once
+        all its rows have stopped.
+        """
+        order = sorted(range(len(sources)), key=lambda i: (sources[i][:64], -len(sources[i])))
         out: list[str] = [""] * len(sources)
         self.model.eval()
         for start in range(0, len(order), batch_size):
@@ -70,15 +99,26 @@ class FamilyAdapter:
                 [sources[i] for i in idx],
                 max_new_tokens=max_new_tokens,
                 max_source_tokens=max_source_tokens,
+                stop=stop,
             )
             for i, t in zip(idx, texts, strict=True):
                 out[i] = t
         return out
 
     def _generate_batch(
-        self, sources: list[str], *, max_new_tokens: int, max_source_tokens: int
+        self,
+        sources: list[str],
+        *,
+        max_new_tokens: int,
+        max_source_tokens: int,
+        stop: Sequence[str] = (),
     ) -> list[str]:
         raise NotImplementedError
+
+    def _stopping(self, stop: Sequence[str], start: int) -> StoppingCriteriaList | None:
+        if not stop:
+            return None
+        return StoppingCriteriaList([StopOnStrings(self.tokenizer, stop, start)])
 
 
 class DecoderOnlyAdapter(FamilyAdapter):
@@ -103,28 +143,75 @@ class DecoderOnlyAdapter(FamilyAdapter):
             mask[i, : len(r)] = 1
         return {"input_ids": ids, "attention_mask": mask, "labels": lab}
 
+    # Prompts of one task share their instruction (definition and demonstrations); its
+    # key/value cache is computed once and reused by every row and every batch that
+    # shares it. Below this many shared tokens plain batching is used.
+    min_shared_prefix = 32
+
+    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
+        super().__init__(model, tokenizer)
+        self._prefix: tuple[tuple[int, ...], Any] | None = None
+
+    def _prefix_cache(self, prefix: list[int], device: torch.device) -> Any:
+        key = tuple(prefix)
+        if self._prefix is None or self._prefix[0] != key:
+            out = cast(Any, self.model)(
+                input_ids=torch.tensor([prefix], device=device), use_cache=True
+            )
+            self._prefix = (key, out.past_key_values)
+        return copy.deepcopy(self._prefix[1])
+
     def _generate_batch(
-        self, sources: list[str], *, max_new_tokens: int, max_source_tokens: int
+        self,
+        sources: list[str],
+        *,
+        max_new_tokens: int,
+        max_source_tokens: int,
+        stop: Sequence[str] = (),
     ) -> list[str]:
         enc = [self.encode(s)[-max_source_tokens:] for s in sources]
-        width = max(len(e) for e in enc)
-        # Left padding, so every row's continuation starts at the same position.
-        ids = torch.full((len(enc), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(enc), width), dtype=torch.long)
-        for i, e in enumerate(enc):
-            ids[i, width - len(e) :] = torch.tensor(e)
-            mask[i, width - len(e) :] = 1
         device = next(self.model.parameters()).device
+        shared = _common_prefix_len(enc)
+        shared = min(shared, min(len(e) for e in enc) - 1)  # each row keeps >= 1 new token
+        cache = None
+        if shared >= self.min_shared_prefix:
+            cache = self._prefix_cache(enc[0][:shared], device)
+            cache.batch_repeat_interleave(len(enc))
+        else:
+            shared = 0
+        rest = [e[shared:] for e in enc]
+        width = max(len(r) for r in rest)
+        # [shared prefix][left padding][rest]: every row's continuation starts at the same
+        # column; positions come from the attention mask, so padding shifts nothing.
+        ids = torch.full((len(enc), shared + width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(enc), shared + width), dtype=torch.long)
+        for i, r in enumerate(rest):
+            ids[i, :shared] = torch.tensor(enc[i][:shared], dtype=torch.long)
+            mask[i, :shared] = 1
+            ids[i, shared + width - len(r) :] = torch.tensor(r)
+            mask[i, shared + width - len(r) :] = 1
         gen = cast(Any, self.model).generate(
             input_ids=ids.to(device),
             attention_mask=mask.to(device),
+            past_key_values=cache,
             max_new_tokens=max_new_tokens,
             do_sample=False,
             num_beams=1,
             pad_token_id=self.pad_id,
             eos_token_id=self.eos_id,
+            stopping_criteria=self._stopping(stop, shared + width),
         )
-        return self.tokenizer.batch_decode(gen[:, width:], skip_special_tokens=True)
+        return self.tokenizer.batch_decode(gen[:, shared + width :], skip_special_tokens=True)
+
+
+def _common_prefix_len(rows: list[list[int]]) -> int:
+    first = rows[0]
+    n = min(len(r) for r in rows)
+    for k in range(n):
+        t = first[k]
+        if any(r[k] != t for r in rows):
+            return k
+    return n
 
 
 class EncoderDecoderAdapter(FamilyAdapter):
@@ -146,7 +233,12 @@ class EncoderDecoderAdapter(FamilyAdapter):
         return {"input_ids": ids, "attention_mask": mask, "labels": lab}
 
     def _generate_batch(
-        self, sources: list[str], *, max_new_tokens: int, max_source_tokens: int
+        self,
+        sources: list[str],
+        *,
+        max_new_tokens: int,
+        max_source_tokens: int,
+        stop: Sequence[str] = (),
     ) -> list[str]:
         enc = [[*self.encode(s)[-max_source_tokens:], self.eos_id] for s in sources]
         width = max(len(e) for e in enc)
@@ -162,6 +254,7 @@ class EncoderDecoderAdapter(FamilyAdapter):
             max_new_tokens=max_new_tokens,
             do_sample=False,
             num_beams=1,
+            stopping_criteria=self._stopping(stop, 1),
         )
         return self.tokenizer.batch_decode(gen, skip_special_tokens=True)
 
