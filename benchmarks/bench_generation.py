@@ -4,7 +4,7 @@ sequence) against a plain batch-1 Hugging Face ``generate`` loop on the same pro
 Both predictions are cut at the stop sequence, as evaluation does. Prints both times, the
 ratio, and how many predictions are identical.
 
-    python benchmarks/bench_generation.py [--task task1624_disfl_qa_question_yesno_classification] [-n 48]
+    python benchmarks/bench_generation.py [--task TASK] [-n 48] [--batch-size 16]
 """
 
 from __future__ import annotations

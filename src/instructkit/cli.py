@@ -126,6 +126,10 @@ def eval_cmd(
         bootstrap=bootstrap,
         show_progress=not quiet,
     )
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:
+        return
     table = Table(title=f"{model} · {template} · {mode} · {len(examples)} instances")
     table.add_column("task")
     cols = ("accuracy", "accuracy_norm") if mode == "rank" else ("exact_match", "rougeL")

@@ -106,3 +106,57 @@ def test_score_and_baselines_cli(tmp_path: Path, superni_root: Path) -> None:
         (tmp_path / "copy_demo.jsonl").read_text().splitlines()
     )
     assert "per category" in r.stdout
+
+
+def test_two_processes_shard_generation(tmp_path: Path) -> None:
+    accelerate = Path(sys.executable).with_name("accelerate")
+    args = [
+        "eval",
+        "--model",
+        "tiny",
+        "--tasks",
+        "ik006_even_or_odd,ik001_add_two_numbers",
+        "--max-instances",
+        "6",
+        "--max-new-tokens",
+        "4",
+        "--quiet",
+    ]
+    one = _cli(*args, "--output", str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr
+    two = subprocess.run(
+        [
+            str(accelerate),
+            "launch",
+            "--cpu",
+            "--num_processes",
+            "2",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "-m",
+            "instructkit.cli",
+            *args,
+            "--output",
+            str(tmp_path / "two"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert two.returncode == 0, two.stderr
+    a = {
+        json.loads(x)["id"]: json.loads(x)["prediction"]
+        for x in (tmp_path / "one" / "predictions.jsonl").read_text().splitlines()
+    }
+    rows = [
+        json.loads(x) for x in (tmp_path / "two" / "predictions.jsonl").read_text().splitlines()
+    ]
+    assert len(rows) == len(a) == 12 and {r["id"] for r in rows} == set(a)
+    assert all(a[r["id"]] == r["prediction"] for r in rows)
+    assert not list((tmp_path / "two").glob("*.rank*"))
+    assert two.stdout.count("overall") == 1  # only the main process reports

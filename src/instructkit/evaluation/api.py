@@ -70,6 +70,8 @@ def rank_predictions(
             )
             f.flush()
             bar.advance(tid)
+    if not examples:
+        return list(done.values())
     return [done[e.instance_id] for e in examples if e.instance_id in done]
 
 

@@ -71,6 +71,10 @@ def drop_torn_tail(path: Path) -> None:
             f.truncate(data.rfind(b"\n") + 1)
 
 
+def _shard_path(out_path: Path, rank: int) -> Path:
+    return out_path.with_name(f"{out_path.stem}.rank{rank}{out_path.suffix}")
+
+
 def generate_predictions(
     adapter: FamilyAdapter,
     examples: Sequence[PromptedExample],
@@ -84,20 +88,93 @@ def generate_predictions(
     show_progress: bool = True,
 ) -> list[Prediction]:
     """Generate for every example not yet in ``out_path``; return all predictions in the
-    order of ``examples``."""
+    order of ``examples``.
+
+    Under ``accelerate launch`` the examples still to do are split between the processes;
+    each appends to its own shard file, and the main process merges the shards into
+    ``out_path`` once all are done.
+    """
+    from accelerate import PartialState
+
+    state = PartialState()
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    drop_torn_tail(out_path)
+    if state.is_main_process:
+        _merge_shards(out_path, state.num_processes)
+    state.wait_for_everyone()
     done = {p.id: p for p in read_predictions(out_path)}
     todo = [e for e in examples if e.instance_id not in done]
+    with state.split_between_processes(todo) as mine:
+        shard = out_path if state.num_processes == 1 else _shard_path(out_path, state.process_index)
+        drop_torn_tail(shard)
+        _generate_into(
+            adapter,
+            list(mine),
+            shard,
+            done,
+            max_new_tokens=max_new_tokens,
+            max_source_tokens=max_source_tokens,
+            batch_size=batch_size,
+            stop=stop,
+            label=label,
+            total=len(examples),
+            already=len(examples) - len(todo),
+            show_progress=show_progress and state.is_main_process,
+        )
+    state.wait_for_everyone()
+    if state.num_processes > 1:
+        if state.is_main_process:
+            _merge_shards(out_path, state.num_processes)
+        state.wait_for_everyone()
+        done = {p.id: p for p in read_predictions(out_path)}
+    return [done[e.instance_id] for e in examples]
+
+
+def _merge_shards(out_path: Path, num_processes: int) -> None:
+    """Append the predictions of shard files to ``out_path`` (no id twice), then delete them."""
+    drop_torn_tail(out_path)
+    have = {p.id for p in read_predictions(out_path)}
+    shards = sorted(out_path.parent.glob(f"{out_path.stem}.rank*{out_path.suffix}"))
+    if not shards:
+        return
+    with out_path.open("a", encoding="utf-8") as f:
+        for shard in shards:
+            for p in read_predictions(shard):
+                if p.id not in have:
+                    have.add(p.id)
+                    f.write(p.to_json() + "\n")
+    for shard in shards:
+        shard.unlink()
+
+
+def _generate_into(
+    adapter: FamilyAdapter,
+    todo: list[PromptedExample],
+    path: Path,
+    done: dict[str, Prediction],
+    *,
+    max_new_tokens: int,
+    max_source_tokens: int,
+    batch_size: int,
+    stop: Sequence[str],
+    label: str,
+    total: int,
+    already: int,
+    show_progress: bool,
+) -> None:
     # Longest first: padding stays small within a batch and memory peaks early.
-    todo.sort(key=lambda e: -len(e.source))
-    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    todo = sorted(todo, key=lambda e: (e.source[:64], -len(e.source)))
+    columns = (
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with (
         Progress(*columns, disable=not show_progress) as bar,
-        out_path.open("a", encoding="utf-8") as f,
+        path.open("a", encoding="utf-8") as f,
     ):
-        tid = bar.add_task(label, total=len(examples), completed=len(examples) - len(todo))
+        tid = bar.add_task(label, total=total, completed=already)
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             texts = adapter.generate(
@@ -115,7 +192,6 @@ def generate_predictions(
                 f.write(p.to_json() + "\n")
             f.flush()
             bar.advance(tid, len(chunk))
-    return [done[e.instance_id] for e in examples]
 
 
 def baseline_predictions(
