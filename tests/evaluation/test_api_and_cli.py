@@ -160,3 +160,67 @@ def test_two_processes_shard_generation(tmp_path: Path) -> None:
     assert all(a[r["id"]] == r["prediction"] for r in rows)
     assert not list((tmp_path / "two").glob("*.rank*"))
     assert two.stdout.count("overall") == 1  # only the main process reports
+
+
+def test_spread_over_templates_in_rank_metrics() -> None:
+    from instructkit.evaluation.api import rank_metrics
+    from instructkit.evaluation.rank import OptionScores
+
+    def r(i: int, tpl: str, right: bool) -> OptionScores:
+        return OptionScores(
+            str(i), "rte", tpl, ["a", "b"], [-1.0, -2.0], [1, 1], ["a" if right else "b"]
+        )
+
+    res = [
+        r(0, "t1", True),
+        r(1, "t1", True),
+        r(2, "t2", True),
+        r(3, "t2", False),
+        r(4, "t3", False),
+        r(5, "t3", False),
+    ]
+    m = rank_metrics(res)
+    assert m["per_template"]["rte"] == {"t1": 100.0, "t2": 50.0, "t3": 0.0}
+    assert m["spread_over_templates"]["rte"] == {
+        "median": 50.0,
+        "q1": 25.0,
+        "q3": 75.0,
+        "iqr": 50.0,
+        "templates": 3,
+    }
+
+
+def test_declared_template_metrics() -> None:
+    from instructkit.evaluation.template_metrics import squad_f1, template_metrics
+
+    m = template_metrics(
+        ["Accuracy", "Squad", "BLEU"], ["Yes", "the cat sat"], [["Yes"], ["a cat sat down"]]
+    )
+    assert m["accuracy"] == 50.0
+    assert m["squad_em"] == 50.0
+    assert squad_f1("the cat sat", "a cat sat down") == 2 * (1.0 * (2 / 3)) / (1.0 + 2 / 3)
+    assert m["unsupported"] == ["BLEU"]
+
+
+def test_per_task_generation_settings(tmp_path: Path) -> None:
+    from instructkit.evaluation.run import GenerationSettings, generate_predictions
+
+    class Recorder:
+        """Stands in for a model adapter: answers with as many x as tokens allowed."""
+
+        def generate(self, sources, *, max_new_tokens, max_source_tokens, batch_size, stop):  # type: ignore[no-untyped-def]
+            return ["x" * max_new_tokens + "\nmore" for _ in sources]
+
+    t1 = build_task(spec_by_name("ik006_even_or_odd"), n_instances=3)
+    t2 = build_task(spec_by_name("ik001_add_two_numbers"), n_instances=3)
+    exs = [apply_template("superni:Def", t, i) for t in (t1, t2) for i in t.instances]
+    preds = generate_predictions(
+        Recorder(),
+        exs,
+        tmp_path / "p.jsonl",
+        max_new_tokens=5,
+        stop=("\n",),  # type: ignore[arg-type]
+        show_progress=False,
+        task_settings={"ik006_even_or_odd": GenerationSettings(max_new_tokens=2, stop=("\n",))},
+    )
+    assert [p.prediction for p in preds] == ["xx"] * 3 + ["xxxxx"] * 3

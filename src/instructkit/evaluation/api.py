@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from instructkit.evaluation.rank import OptionScores, accuracy, score_options
 from instructkit.evaluation.run import aggregate, drop_torn_tail, generate_predictions
 from instructkit.evaluation.scoring import write_prediction_file
-from instructkit.evaluation.stats import bootstrap_ci
+from instructkit.evaluation.stats import bootstrap_ci, spread_over_templates
 from instructkit.models.adapters import FamilyAdapter
 from instructkit.prompts.example import PromptedExample
 
@@ -76,10 +76,14 @@ def rank_predictions(
 
 
 def rank_metrics(results: Sequence[OptionScores], *, bootstrap: bool = False) -> dict[str, Any]:
-    """Accuracy (summed and length-normalised log-likelihood), overall and per task."""
+    """Accuracy (summed and length-normalised log-likelihood), overall, per task, per
+    (task, template), and per task the median and interquartile range over its templates
+    (T0's report)."""
     by_task: dict[str, list[OptionScores]] = defaultdict(list)
+    by_template: dict[str, dict[str, list[OptionScores]]] = defaultdict(lambda: defaultdict(list))
     for r in results:
         by_task[r.task].append(r)
+        by_template[r.task][r.template].append(r)
 
     def block(rs: Sequence[OptionScores]) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -92,9 +96,19 @@ def rank_metrics(results: Sequence[OptionScores], *, bootstrap: bool = False) ->
             out["accuracy_ci95"] = [lo, hi]
         return out
 
+    per_template = {
+        t: {tpl: accuracy(rs) for tpl, rs in sorted(tpls.items())}
+        for t, tpls in sorted(by_template.items())
+    }
+    spread = {
+        t: {"median": s.median, "q1": s.q1, "q3": s.q3, "iqr": s.iqr, "templates": s.n}
+        for t, s in spread_over_templates(per_template).items()
+    }
     return {
         "overall": block(results),
         "per_task": {t: block(rs) for t, rs in sorted(by_task.items())},
+        "per_template": per_template,
+        "spread_over_templates": spread,
     }
 
 

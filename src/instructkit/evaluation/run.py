@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,14 @@ def drop_torn_tail(path: Path) -> None:
             f.truncate(data.rfind(b"\n") + 1)
 
 
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Generation limits of one task."""
+
+    max_new_tokens: int = 32
+    stop: tuple[str, ...] = ("\n",)
+
+
 def _shard_path(out_path: Path, rank: int) -> Path:
     return out_path.with_name(f"{out_path.stem}.rank{rank}{out_path.suffix}")
 
@@ -86,9 +94,11 @@ def generate_predictions(
     stop: Sequence[str] = ("\n",),
     label: str = "generating",
     show_progress: bool = True,
+    task_settings: Mapping[str, GenerationSettings] | None = None,
 ) -> list[Prediction]:
     """Generate for every example not yet in ``out_path``; return all predictions in the
-    order of ``examples``.
+    order of ``examples``. ``task_settings`` overrides ``max_new_tokens`` and ``stop``
+    for the tasks it names.
 
     Under ``accelerate launch`` the examples still to do are split between the processes;
     each appends to its own shard file, and the main process merges the shards into
@@ -107,20 +117,27 @@ def generate_predictions(
     with state.split_between_processes(todo) as mine:
         shard = out_path if state.num_processes == 1 else _shard_path(out_path, state.process_index)
         drop_torn_tail(shard)
-        _generate_into(
-            adapter,
-            list(mine),
-            shard,
-            done,
-            max_new_tokens=max_new_tokens,
-            max_source_tokens=max_source_tokens,
-            batch_size=batch_size,
-            stop=stop,
-            label=label,
-            total=len(examples),
-            already=len(examples) - len(todo),
-            show_progress=show_progress and state.is_main_process,
-        )
+        default = GenerationSettings(max_new_tokens, tuple(stop))
+        groups: dict[GenerationSettings, list[PromptedExample]] = {}
+        for e in mine:
+            groups.setdefault((task_settings or {}).get(e.task, default), []).append(e)
+        already = len(examples) - len(todo)
+        for settings, group in groups.items():
+            _generate_into(
+                adapter,
+                group,
+                shard,
+                done,
+                max_new_tokens=settings.max_new_tokens,
+                max_source_tokens=max_source_tokens,
+                batch_size=batch_size,
+                stop=settings.stop,
+                label=label,
+                total=len(examples),
+                already=already,
+                show_progress=show_progress and state.is_main_process,
+            )
+            already += len(group)
     state.wait_for_everyone()
     if state.num_processes > 1:
         if state.is_main_process:
