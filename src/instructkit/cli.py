@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +19,10 @@ from rich.table import Table
 from instructkit.errors import InstructkitError, TaskFormatError
 from instructkit.tasks.collection import TaskCollection
 from instructkit.tasks.schema import Task
+
+if TYPE_CHECKING:
+    from instructkit.experiments.config import ExperimentConfig
+    from instructkit.mixtures.split import Split
 
 app = typer.Typer(
     help="Multi-task instruction tuning and zero-shot cross-task generalization.",
@@ -68,6 +72,161 @@ def run(
     if steps is not None:
         cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"steps": steps})})
     run_experiment(cfg, console=console, show_progress=not quiet)
+
+
+# ---- splits, mixtures, audit ----------------------------------------------------------
+
+split_app = typer.Typer(help="Show how tasks are split.", no_args_is_help=True)
+mix_app = typer.Typer(help="Build training mixtures.", no_args_is_help=True)
+app.add_typer(split_app, name="split")
+app.add_typer(mix_app, name="mix")
+
+
+def _config_tasks_split(config: Path | None) -> tuple[ExperimentConfig, TaskCollection, Split]:
+    from instructkit.experiments.config import default_config, load_config
+    from instructkit.experiments.single import load_tasks, make_split
+
+    cfg = load_config(config) if config else default_config()
+    tasks = load_tasks(cfg)
+    return cfg, tasks, make_split(cfg, tasks)
+
+
+@split_app.command("show")
+def split_show(
+    config: Annotated[
+        Path | None, typer.Argument(help="Experiment YAML; default: built-in.")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the split here.")] = None,
+    all_tasks: Annotated[bool, typer.Option("--all", help="List training tasks too.")] = False,
+) -> None:
+    """Where each task goes (train, eval, excluded) and why."""
+    import json as _json
+
+    _, _, split = _config_tasks_split(config)
+    console.print(
+        f"[bold]{split.protocol}[/]: {len(split.train)} train, {len(split.eval)} eval, "
+        f"{len(split.excluded)} excluded"
+    )
+    table = Table()
+    for col in ("task", "role", "why"):
+        table.add_column(col)
+    for name, p in split.placements.items():
+        if p.role != "train" or all_tasks:
+            table.add_row(name, p.role, p.reason)
+    console.print(table)
+    if json_out:
+        json_out.write_text(_json.dumps(split.to_json(), indent=1), encoding="utf-8")
+
+
+@mix_app.command("build")
+def mix_build(
+    config: Annotated[
+        Path | None, typer.Argument(help="Experiment YAML; default: built-in.")
+    ] = None,
+    tokenize: Annotated[bool, typer.Option(help="Tokenise and cache as Arrow.")] = True,
+    cache_dir: Annotated[Path, typer.Option(help="Cache of tokenised mixtures.")] = Path(
+        ".cache/mixtures"
+    ),
+    num_proc: Annotated[int | None, typer.Option(help="Tokenisation processes.")] = None,
+) -> None:
+    """Build the training mixture and summarise it: tasks, examples per task, tokens."""
+    from instructkit.experiments.single import make_mixture
+    from instructkit.mixtures.arrow import tokenize_mixture
+    from instructkit.models.loading import load_tokenizer
+
+    cfg, tasks, split = _config_tasks_split(config)
+    mixture = make_mixture(cfg, tasks, split)
+    counts = mixture.counts()
+    tokens: dict[str, int] = {}
+    if tokenize:
+        tok = load_tokenizer(cfg.model.name, trust_remote_code=cfg.model.trust_remote_code)
+        ds = tokenize_mixture(
+            mixture,
+            tok,
+            max_source_tokens=cfg.train.max_source_tokens,
+            max_target_tokens=cfg.train.max_target_tokens,
+            cache_dir=cache_dir,
+            num_proc=num_proc,
+        )
+        for task, s, t in zip(ds["task"], ds["source_ids"], ds["target_ids"], strict=True):
+            tokens[task] = tokens.get(task, 0) + len(s) + len(t)
+        console.print(f"tokenised mixture cached in {cache_dir}/")
+    table = Table(title=f"{len(mixture)} examples from {len(counts)} tasks ({cfg.mixture.rate})")
+    for col in ("task", "rate", "examples", *(["tokens"] if tokens else [])):
+        table.add_column(col, justify="left" if col == "task" else "right")
+    for name, n in sorted(counts.items()):
+        table.add_row(
+            name,
+            f"{mixture.rates[name]:.4f}",
+            str(n),
+            *([str(tokens.get(name, 0))] if tokens else []),
+        )
+    if tokens:
+        table.add_row("[bold]total", "1", str(len(mixture)), str(sum(tokens.values())))
+    console.print(table)
+
+
+@app.command()
+def audit(
+    config: Annotated[
+        Path | None, typer.Argument(help="Experiment YAML; default: built-in.")
+    ] = None,
+    ngram: Annotated[
+        int | None, typer.Option(help="n of the n-grams (default: the config's).")
+    ] = None,
+) -> None:
+    """Contamination audit: n-gram overlap between evaluation data and the training mixture."""
+    from instructkit.experiments.single import make_mixture
+    from instructkit.mixtures.audit import audit_corpus, audit_mixture
+    from instructkit.prompts import encode_instance
+
+    cfg, tasks, split = _config_tasks_split(config)
+    n = ngram or cfg.audit.ngram
+    train = make_mixture(cfg, tasks, split).examples
+    eval_tasks = [tasks[t] for t in split.eval]
+    prompts = {
+        t.name: encode_instance(t, t.instances[0], cfg.prompt.encoding).source
+        for t in eval_tasks
+        if t.instances
+    }
+    report = audit_mixture(
+        train,
+        eval_tasks,
+        n=n,
+        eval_prompts=prompts,
+        max_instances=cfg.tasks.eval_instances_per_task,
+    )
+    table = Table(
+        title=f"{n}-gram overlap of {len(eval_tasks)} evaluation tasks with "
+        f"{len(train)} training examples"
+    )
+    for col in (
+        "eval task",
+        "instances",
+        "contaminated",
+        "definition",
+        "prompt",
+        "example overlap",
+    ):
+        table.add_column(col)
+    for t in report.tasks:
+        ex = "; ".join(f"{i} ~ {src}: '{g}'" for i, g, src in t.examples[:1])
+        table.add_row(
+            t.task,
+            str(t.instances),
+            f"{t.contaminated} ({100 * t.share:.1f}%)",
+            "yes" if t.definition_overlap else "no",
+            "yes" if t.prompt_overlap else "no",
+            ex,
+        )
+    console.print(table)
+    console.print(
+        f"{len(report.overlapping_train)} training examples overlap evaluation instances"
+        + (" (dropped when audit.drop_overlaps is set)" if report.overlapping_train else "")
+    )
+    if cfg.audit.corpus:
+        hits = audit_corpus(train, cfg.audit.corpus, n=n)
+        console.print(f"corpus overlap per training task: {hits or 'none'}")
 
 
 # ---- evaluation ---------------------------------------------------------------------

@@ -38,7 +38,8 @@ def test_mixture_is_seeded_and_capped() -> None:
     c = build_mixture(tasks, names, max_per_task=4, seed=2)
     assert [e.instance_id for e in a.examples] == [e.instance_id for e in b.examples]
     assert [e.instance_id for e in a.examples] != [e.instance_id for e in c.examples]
-    assert dict(a.counts()) == dict.fromkeys(names, 4)
+    assert {t: len(p) for t, p in a.pools.items()} == dict.fromkeys(names, 4)
+    assert len(a) == 12 and sum(a.counts().values()) == 12
 
 
 def test_encodings_sampled_per_instance() -> None:

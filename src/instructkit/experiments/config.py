@@ -56,6 +56,55 @@ class TasksConfig(_Strict):
     )
 
 
+class SplitConfig(_Strict):
+    """Which split protocol; ``auto`` keeps the behaviour of the ``tasks`` section."""
+
+    protocol: Literal[
+        "auto",
+        "leave-one-cluster-out",
+        "superni-official",
+        "natinst-random",
+        "leave-one-category",
+        "leave-one-dataset",
+        "leave-one-task",
+        "task-types",
+        "custom",
+    ] = Field(
+        "auto",
+        description="auto: explicit task lists, else the official split of a SuperNI folder, "
+        "else leave-one-cluster-out over tasks.held_out_clusters.",
+    )
+    held_out: list[str] = Field(
+        default_factory=list,
+        description="What is held out: clusters, a category, a dataset, a task or task types.",
+    )
+    also_hold_out: list[str] = Field(
+        default_factory=list, description="FLAN: related clusters also kept out of training."
+    )
+    per_category: int = Field(2, ge=1, description="natinst-random: tasks held out per category.")
+    file: str | None = Field(None, description="custom: YAML with train and eval task lists.")
+
+
+class MixtureConfig(_Strict):
+    """How training examples are sampled from the training tasks."""
+
+    rate: Literal["examples-proportional", "temperature", "uniform"] = Field(
+        "examples-proportional", description="Mixing rate of each task."
+    )
+    cap: int | None = Field(None, ge=1, description="Examples-proportional cap per task (FLAN).")
+    temperature: float = Field(1.0, gt=0, description="Temperature of temperature scaling.")
+    template_cap: int | None = Field(None, ge=1, description="Examples per template and task.")
+    length: int | None = Field(None, ge=1, description="Stream length; default: all examples.")
+
+
+class AuditConfig(_Strict):
+    """Contamination audit between evaluation data and the training mixture."""
+
+    ngram: int = Field(13, ge=3, description="n of the word n-grams compared.")
+    drop_overlaps: bool = Field(False, description="Drop training examples that overlap.")
+    corpus: list[str] = Field(default_factory=list, description="Text files to audit against.")
+
+
 class PromptConfig(_Strict):
     """How instances become model inputs."""
 
@@ -116,6 +165,9 @@ class ExperimentConfig(_Strict):
     output_dir: str = Field("runs", description="Parent folder of run folders.")
     seed: int = Field(0, description="Global seed (data order, init, dropout).")
     tasks: TasksConfig = Field(default_factory=TasksConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    mixture: MixtureConfig = Field(default_factory=MixtureConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)

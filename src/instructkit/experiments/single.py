@@ -23,8 +23,20 @@ from instructkit.evaluation.baselines import BASELINES
 from instructkit.evaluation.run import aggregate, baseline_predictions, generate_predictions
 from instructkit.experiments.config import ExperimentConfig, dump_config
 from instructkit.experiments.report import per_task_table, render_markdown, results_table
-from instructkit.mixtures.mixture import build_mixture
-from instructkit.mixtures.split import Split, explicit_split, leave_one_cluster_out
+from instructkit.mixtures.audit import audit_mixture, drop_overlapping
+from instructkit.mixtures.mixture import Mixture, build_mixture
+from instructkit.mixtures.split import (
+    Split,
+    explicit_split,
+    held_out_task_types,
+    leave_one_category,
+    leave_one_cluster_out,
+    leave_one_dataset,
+    leave_one_task,
+    natinst_random,
+    split_from_yaml,
+    superni_official,
+)
 from instructkit.models.adapters import adapter_for
 from instructkit.models.loading import load_model, load_pretrained
 from instructkit.prompts.superni import encode_instance, get_encoding
@@ -55,19 +67,64 @@ def load_tasks(config: ExperimentConfig) -> TaskCollection:
 
 def make_split(config: ExperimentConfig, tasks: TaskCollection) -> Split:
     """The train / eval split a config asks for."""
-    tc = config.tasks
-    if tc.train_tasks is not None or tc.eval_tasks is not None:
-        return explicit_split(
-            tasks, tc.train_tasks or [], tc.eval_tasks or [], leakage_rule=tc.leakage_rule
+    tc, sc = config.tasks, config.split
+    lr = tc.leakage_rule
+    if sc.protocol == "auto":
+        if tc.train_tasks is not None or tc.eval_tasks is not None:
+            return explicit_split(tasks, tc.train_tasks or [], tc.eval_tasks or [], leakage_rule=lr)
+        if tc.source != "builtin" and (Path(tc.source) / "splits").is_dir():
+            split = superni_official(tc.source, tasks, track=tc.track)
+            present = set(tasks.names)
+            split.train = [t for t in split.train if t in present]
+            split.eval = [t for t in split.eval if t in present]
+            return split
+        if not tc.held_out_clusters:
+            raise ConfigError(
+                None, "tasks.held_out_clusters", "give held-out clusters or task lists"
+            )
+        return leave_one_cluster_out(tasks, tc.held_out_clusters, leakage_rule=lr)
+    held = sc.held_out
+    if (
+        sc.protocol in ("leave-one-category", "leave-one-dataset", "leave-one-task")
+        and len(held) != 1
+    ):
+        raise ConfigError(None, "split.held_out", f"{sc.protocol} needs exactly one name")
+    if sc.protocol == "leave-one-cluster-out":
+        return leave_one_cluster_out(tasks, held, also_hold_out=sc.also_hold_out, leakage_rule=lr)
+    if sc.protocol == "superni-official":
+        return superni_official(tc.source, tasks, track=tc.track)
+    if sc.protocol == "natinst-random":
+        return natinst_random(
+            tasks, per_category=sc.per_category, seed=config.seed, leakage_rule=lr
         )
-    if tc.source != "builtin" and (Path(tc.source) / "splits").is_dir():
-        root = Path(tc.source)
-        train_c = load_collection(root, split="train", track=tc.track)
-        test_c = load_collection(root, split="test", track=tc.track)
-        return explicit_split(tasks, train_c.names, test_c.names, leakage_rule=tc.leakage_rule)
-    if not tc.held_out_clusters:
-        raise ConfigError(None, "tasks.held_out_clusters", "give held-out clusters or task lists")
-    return leave_one_cluster_out(tasks, tc.held_out_clusters, leakage_rule=tc.leakage_rule)
+    if sc.protocol == "leave-one-category":
+        return leave_one_category(tasks, held[0], leakage_rule=lr)
+    if sc.protocol == "leave-one-dataset":
+        return leave_one_dataset(tasks, held[0], leakage_rule=lr)
+    if sc.protocol == "leave-one-task":
+        return leave_one_task(tasks, held[0], leakage_rule=lr)
+    if sc.protocol == "task-types":
+        return held_out_task_types(tasks, held, leakage_rule=lr)
+    if sc.file is None:
+        raise ConfigError(None, "split.file", "the custom protocol needs a YAML file")
+    return split_from_yaml(sc.file, tasks, leakage_rule=lr)
+
+
+def make_mixture(config: ExperimentConfig, tasks: TaskCollection, split: Split) -> Mixture:
+    """The training mixture a config asks for."""
+    mc = config.mixture
+    return build_mixture(
+        tasks,
+        split.train,
+        encoding=config.prompt.train_encodings or config.prompt.encoding,
+        max_per_task=config.tasks.train_instances_per_task,
+        rate=mc.rate,
+        cap=mc.cap,
+        temperature=mc.temperature,
+        template_cap=mc.template_cap,
+        length=mc.length,
+        seed=config.seed,
+    )
 
 
 def run_experiment(
@@ -83,16 +140,7 @@ def run_experiment(
 
     tasks = load_tasks(config)
     split = make_split(config, tasks)
-    write_json_atomic(
-        run_dir / "split.json",
-        {
-            "protocol": split.protocol,
-            "train": split.train,
-            "eval": split.eval,
-            "excluded": split.excluded,
-            "reasons": {t: f"{p.role}: {p.reason}" for t, p in split.placements.items()},
-        },
-    )
+    write_json_atomic(run_dir / "split.json", split.to_json())
     console.print(
         f"[bold]{config.name}[/]: {len(split.train)} training tasks, {len(split.eval)} held-out "
         f"tasks ({split.protocol}), encoding {config.prompt.encoding}, model {config.model.name}"
@@ -149,17 +197,19 @@ def run_experiment(
         )
         result.train_losses = state.get("losses", [])
     else:
-        mixture = build_mixture(
-            tasks,
-            split.train,
-            encoding=config.prompt.encoding,
-            max_per_task=config.tasks.train_instances_per_task,
-            seed=config.seed,
-        )
-        console.print(f"training mixture: {len(mixture)} examples from {len(split.train)} tasks")
+        mixture = make_mixture(config, tasks, split)
+        examples = mixture.examples
+        if config.audit.drop_overlaps:
+            report = audit_mixture(examples, eval_tasks, n=config.audit.ngram)
+            examples = drop_overlapping(examples, report)
+            console.print(
+                f"dropped {len(report.overlapping_train)} training examples that "
+                f"overlap evaluation instances ({config.audit.ngram}-grams)"
+            )
+        console.print(f"training mixture: {len(examples)} examples from {len(split.train)} tasks")
         tr = train(
             adapter,
-            mixture.examples,
+            examples,
             config.train,
             run_dir / "checkpoints",
             show_progress=show_progress,

@@ -1,33 +1,159 @@
-"""Training mixtures: a seeded, deterministic list of prompted examples over many tasks.
+"""Training mixtures: which examples a model sees, in which order.
 
-Thin first form: examples-proportional mixing with a cap per task (FLAN), shuffled with
-a fixed seed; later forms add temperature and uniform rates and Arrow materialisation.
+A :class:`Mixture` holds, per task, its prompted examples (capped at
+``max_instances``, and per template at ``template_cap``) and a sampling rate:
+
+- ``examples-proportional``: rate ∝ min(n, cap), FLAN's capped mixing (caps like 3,000 or
+  30,000);
+- ``temperature``: rate ∝ min(n, cap)^(1/T), T5 / mT5-style temperature scaling;
+- ``uniform``: every task equally.
+
+:meth:`Mixture.stream` is deterministic for a seed: step ``k`` always gives the same
+example, and ``stream(start=k)`` resumes exactly there (task choices are drawn in one
+vectorised call; each task walks a seeded permutation of its examples, reshuffled per
+epoch). :func:`mix` combines mixtures with weights (a mixture of mixtures).
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
+import numpy as np
+
+from instructkit.errors import InstructkitError
 from instructkit.prompts.example import PromptedExample
 from instructkit.prompts.superni import encode_instance, get_encoding
 from instructkit.tasks.collection import TaskCollection
 
+Rate = Literal["examples-proportional", "temperature", "uniform"]
 
-@dataclass(frozen=True)
+
+def mixing_rates(
+    sizes: Sequence[int],
+    *,
+    rate: Rate = "examples-proportional",
+    cap: int | None = None,
+    temperature: float = 1.0,
+) -> list[float]:
+    """Normalised sampling rates of tasks with the given numbers of examples."""
+    if not sizes:
+        return []
+    capped = np.array([min(n, cap) if cap else n for n in sizes], dtype=float)
+    if rate == "uniform":
+        w = (capped > 0).astype(float)
+    elif rate == "temperature":
+        if temperature <= 0:
+            raise InstructkitError(f"temperature must be positive, got {temperature}")
+        w = capped ** (1.0 / temperature)
+    elif rate == "examples-proportional":
+        w = capped
+    else:
+        raise InstructkitError(f"unknown mixing rate '{rate}'")
+    total = w.sum()
+    if total <= 0:
+        raise InstructkitError("the mixture holds no examples")
+    return [float(x) for x in w / total]
+
+
+@dataclass
 class Mixture:
-    """The examples of a training mixture, in training order."""
+    """Per-task example pools and rates; a deterministic stream over them."""
 
-    examples: list[PromptedExample]
-    seed: int
+    pools: dict[str, list[PromptedExample]]
+    rates: dict[str, float]
+    seed: int = 0
+    length: int | None = None  # stream length; default: every pooled example once
+    _choices: np.ndarray | None = field(default=None, repr=False)
 
-    def counts(self) -> Counter[str]:
-        """Examples per task."""
-        return Counter(e.task for e in self.examples)
+    @property
+    def examples(self) -> list[PromptedExample]:
+        """The stream as a list (one epoch of ``len(self)`` examples)."""
+        return list(self.stream())
 
     def __len__(self) -> int:
-        return len(self.examples)
+        return self.length if self.length is not None else sum(len(p) for p in self.pools.values())
+
+    def counts(self) -> Counter[str]:
+        """Examples per task in the stream."""
+        names = list(self.pools)
+        return Counter(
+            {
+                names[i]: int(c)
+                for i, c in enumerate(np.bincount(self._task_choices(), minlength=len(names)))
+                if c
+            }
+        )
+
+    def _task_choices(self) -> np.ndarray:
+        if self._choices is None:
+            names = list(self.pools)
+            if set(self.rates) != set(names):
+                raise InstructkitError("rates and pools name different tasks")
+            p = np.array([self.rates[n] for n in names], dtype=float)
+            rng = np.random.default_rng(self.seed)
+            self._choices = rng.choice(len(names), size=len(self), p=p / p.sum())
+        return self._choices
+
+    def _order(self, task: str, epoch: int) -> list[int]:
+        order = list(range(len(self.pools[task])))
+        random.Random(f"{self.seed}:{task}:{epoch}").shuffle(order)
+        return order
+
+    def stream(self, start: int = 0) -> Iterator[PromptedExample]:
+        """The examples from position ``start`` on; the same for the same seed."""
+        names = list(self.pools)
+        choices = self._task_choices()
+        # Where each task's walk stands at `start`: the number of earlier picks of it.
+        seen = np.bincount(choices[:start], minlength=len(names)).tolist()
+        cache: dict[tuple[str, int], list[int]] = {}
+        for k in range(start, len(self)):
+            t = int(choices[k])
+            name, pool = names[t], self.pools[names[t]]
+            epoch, pos = divmod(seen[t], len(pool))
+            key = (name, epoch)
+            if key not in cache:
+                cache[key] = self._order(name, epoch)
+            seen[t] += 1
+            yield pool[cache[key][pos]]
+
+
+def cap_per_template(examples: Sequence[PromptedExample], cap: int | None) -> list[PromptedExample]:
+    """At most ``cap`` examples of each template (in order)."""
+    if not cap:
+        return list(examples)
+    used: Counter[str] = Counter()
+    out = []
+    for e in examples:
+        if used[e.template] < cap:
+            used[e.template] += 1
+            out.append(e)
+    return out
+
+
+def mixture_from_pools(
+    pools: dict[str, list[PromptedExample]],
+    *,
+    rate: Rate = "examples-proportional",
+    cap: int | None = None,
+    temperature: float = 1.0,
+    template_cap: int | None = None,
+    length: int | None = None,
+    seed: int = 0,
+) -> Mixture:
+    """A mixture over per-task pools of prompted examples."""
+    pools = {t: cap_per_template(p, template_cap) for t, p in pools.items() if p}
+    rates = mixing_rates(
+        [len(p) for p in pools.values()], rate=rate, cap=cap, temperature=temperature
+    )
+    if length is None:
+        length = sum(min(len(p), cap) if cap else len(p) for p in pools.values())
+    return Mixture(
+        pools=pools, rates=dict(zip(pools, rates, strict=True)), seed=seed, length=length
+    )
 
 
 def build_mixture(
@@ -36,10 +162,15 @@ def build_mixture(
     *,
     encoding: str | list[str] = "Def+Pos(2)",
     max_per_task: int | None = None,
+    rate: Rate = "examples-proportional",
+    cap: int | None = None,
+    temperature: float = 1.0,
+    template_cap: int | None = None,
+    length: int | None = None,
     seed: int = 0,
 ) -> Mixture:
-    """Render each task's first ``max_per_task`` instances with a SuperNI encoding and
-    shuffle them together with ``seed`` (examples-proportional with a cap).
+    """Render each task's first ``max_per_task`` instances with a SuperNI encoding and mix
+    them at the given rate.
 
     With a list of encodings, each instance draws its own encoding (seeded), as
     Tk-Instruct does when it mixes encodings during training.
@@ -47,11 +178,46 @@ def build_mixture(
     names = [encoding] if isinstance(encoding, str) else list(encoding)
     encs = [get_encoding(n) for n in names]
     rng = random.Random(f"{seed}:encodings")
-    examples: list[PromptedExample] = []
+    pools: dict[str, list[PromptedExample]] = {}
     for name in task_names:
         task = tasks[name]
-        for inst in task.instances[:max_per_task]:
-            enc = encs[0] if len(encs) == 1 else rng.choice(encs)
-            examples.append(encode_instance(task, inst, enc))
-    random.Random(seed).shuffle(examples)
-    return Mixture(examples=examples, seed=seed)
+        pools[name] = [
+            encode_instance(task, inst, encs[0] if len(encs) == 1 else rng.choice(encs))
+            for inst in task.instances[:max_per_task]
+        ]
+    return mixture_from_pools(
+        pools,
+        rate=rate,
+        cap=cap,
+        temperature=temperature,
+        template_cap=template_cap,
+        length=length,
+        seed=seed,
+    )
+
+
+def mix(
+    mixtures: Sequence[Mixture],
+    weights: Sequence[float],
+    *,
+    seed: int = 0,
+    length: int | None = None,
+) -> Mixture:
+    """A mixture of mixtures: each sub-mixture gets its weight, shared within it by its
+    own rates. Task names are prefixed with the sub-mixture's index when they clash."""
+    if len(mixtures) != len(weights) or not mixtures:
+        raise InstructkitError("give one weight per mixture")
+    total = float(sum(weights))
+    pools: dict[str, list[PromptedExample]] = {}
+    rates: dict[str, float] = {}
+    for k, (m, w) in enumerate(zip(mixtures, weights, strict=True)):
+        for t, pool in m.pools.items():
+            key = t if t not in pools else f"{k}:{t}"
+            pools[key] = pool
+            rates[key] = w / total * m.rates[t]
+    return Mixture(
+        pools=pools,
+        rates=rates,
+        seed=seed,
+        length=length if length is not None else sum(len(m) for m in mixtures),
+    )

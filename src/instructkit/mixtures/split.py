@@ -1,16 +1,49 @@
 """Train / evaluation splits that explain themselves.
 
-Thin first form: FLAN's leave-one-cluster-out and explicit task lists, with the leakage
-rule on by default (a training task that shares a source dataset with an evaluation task
-is excluded, as SuperNI's excluded list does).
+Protocols:
+
+- SuperNI's official splits (default English and cross-lingual tracks), from split files;
+- Natural Instructions v1: random (two tasks of each category held out), leave-one-
+  category, leave-one-dataset, leave-one-task;
+- FLAN: leave-one-cluster-out, optionally also holding out named related clusters;
+- T0: held-out task types (every task of those types is evaluated, none trained on);
+- explicit lists (YAML or Python).
+
+Splits work on :class:`TaskInfo` records (name, categories, source datasets, cluster), so
+they run on metadata alone. The leakage rule is on by default: a training task that
+shares a source dataset with an evaluation task is excluded (as SuperNI's excluded list
+does), and each exclusion is reported with its reason. An evaluation task is never in
+training.
 """
 
 from __future__ import annotations
 
+import json
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from instructkit.errors import UnknownNameError
+import yaml
+
+from instructkit.errors import ConfigError, UnknownNameError
 from instructkit.tasks.collection import TaskCollection
+from instructkit.tasks.superni import read_split_file
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What a split needs to know of a task."""
+
+    name: str
+    categories: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+    cluster: str = ""
+
+    @property
+    def category(self) -> str:
+        return self.categories[0] if self.categories else ""
 
 
 @dataclass(frozen=True)
@@ -33,20 +66,93 @@ class Split:
     placements: dict[str, Placement] = field(default_factory=dict)
 
     def explain(self, task: str) -> str:
+        """One line: where the task went and why."""
+        if task not in self.placements:
+            raise UnknownNameError("task", task, list(self.placements))
         p = self.placements[task]
         return f"{task}: {p.role} ({p.reason})"
 
     def _place(self, task: str, role: str, reason: str) -> None:
-        getattr(self, role if role != "eval" else "eval").append(task)
+        if task in self.placements:
+            return  # the first placement stands (eval and exclusions are placed first)
+        {"train": self.train, "eval": self.eval, "excluded": self.excluded}[role].append(task)
         self.placements[task] = Placement(task, role, reason)
 
+    def to_json(self) -> dict[str, object]:
+        return {
+            "protocol": self.protocol,
+            "train": self.train,
+            "eval": self.eval,
+            "excluded": self.excluded,
+            "reasons": {t: f"{p.role}: {p.reason}" for t, p in self.placements.items()},
+        }
 
-def _apply_leakage_rule(
-    split: Split, tasks: TaskCollection, candidates: list[str], leakage_rule: bool
+
+TasksLike = TaskCollection | Sequence[TaskInfo]
+
+
+def task_infos(tasks: TasksLike) -> list[TaskInfo]:
+    """TaskInfo records of a collection (or the records themselves)."""
+    if isinstance(tasks, TaskCollection):
+        return [
+            TaskInfo(t.name, tuple(t.categories), tuple(t.source), t.cluster or "") for t in tasks
+        ]
+    return list(tasks)
+
+
+def dataset_from_name(name: str) -> str:
+    """The source dataset a SuperNI task name carries: ``task020_mctaco_span...`` →
+    ``mctaco`` (used where a task's "Source" field is not at hand)."""
+    parts = name.split("_")
+    return parts[1] if len(parts) > 1 and parts[0].startswith("task") else name
+
+
+def superni_infos(root: str | Path) -> list[TaskInfo]:
+    """TaskInfo of every task in a SuperNI folder's ``task_metadata.jsonl`` (all 1,613
+    tasks of the split files), with categories from the reference file and task files where
+    present and the source dataset from the task file or, failing that, the task name."""
+    root = Path(root)
+    meta = root / "task_metadata.jsonl"
+    if not meta.exists():
+        raise ConfigError(meta, None, "SuperNI metadata file not found")
+    names = [
+        json.loads(x)["task"] for x in meta.read_text(encoding="utf-8").splitlines() if x.strip()
+    ]
+    categories: dict[str, str] = {}
+    refs = root / "test_references_en.jsonl"
+    if refs.exists():
+        for line in refs.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            categories.setdefault(r["task_id"], r.get("task_category", ""))
+    sources: dict[str, tuple[str, ...]] = {}
+    for f in (root / "tasks").glob("*.json"):
+        raw = json.loads(f.read_text(encoding="utf-8"))
+        sources[f.stem] = tuple(raw.get("Source", ()))
+        if raw.get("Categories"):
+            categories.setdefault(f.stem, raw["Categories"][0])
+    return [
+        TaskInfo(
+            n,
+            (categories[n],) if categories.get(n) else (),
+            sources.get(n) or (dataset_from_name(n),),
+        )
+        for n in names
+    ]
+
+
+def _leakage(
+    split: Split,
+    infos: dict[str, TaskInfo],
+    candidates: Iterable[str],
+    leakage_rule: bool,
+    reason: str = "not held out",
 ) -> None:
-    eval_sources = {s: t for t in split.eval for s in tasks[t].source}
+    eval_sources: dict[str, str] = {}
+    for t in split.eval:
+        for s in infos[t].source:
+            eval_sources.setdefault(s, t)
     for name in candidates:
-        shared = [s for s in tasks[name].source if s in eval_sources]
+        shared = [s for s in infos[name].source if s in eval_sources]
         if leakage_rule and shared:
             split._place(
                 name,
@@ -55,11 +161,15 @@ def _apply_leakage_rule(
                 f"{eval_sources[shared[0]]}",
             )
         else:
-            split._place(name, "train", "not held out")
+            split._place(name, "train", reason)
+
+
+def _index(tasks: TasksLike) -> dict[str, TaskInfo]:
+    return {i.name: i for i in task_infos(tasks)}
 
 
 def leave_one_cluster_out(
-    tasks: TaskCollection,
+    tasks: TasksLike,
     held_out: list[str],
     *,
     also_hold_out: list[str] | None = None,
@@ -67,35 +177,162 @@ def leave_one_cluster_out(
 ) -> Split:
     """FLAN's protocol: every task of the held-out clusters is evaluated, and no task of
     those clusters (nor of ``also_hold_out`` related clusters) is trained on."""
-    clusters = {t.name: t.cluster or "" for t in tasks}
-    known = sorted(set(clusters.values()))
+    infos = _index(tasks)
+    known = sorted({i.cluster for i in infos.values()})
     for c in [*held_out, *(also_hold_out or [])]:
         if c not in known:
             raise UnknownNameError("cluster", c, known)
     split = Split(protocol=f"leave-one-cluster-out({', '.join(held_out)})")
     rest = []
-    for name, cluster in clusters.items():
-        if cluster in held_out:
-            split._place(name, "eval", f"its cluster '{cluster}' is held out")
-        elif cluster in (also_hold_out or []):
-            split._place(name, "excluded", f"its cluster '{cluster}' is a related held-out cluster")
+    for name, info in infos.items():
+        if info.cluster in held_out:
+            split._place(name, "eval", f"its cluster '{info.cluster}' is held out")
+        elif info.cluster in (also_hold_out or []):
+            split._place(
+                name, "excluded", f"its cluster '{info.cluster}' is a related held-out cluster"
+            )
         else:
             rest.append(name)
-    _apply_leakage_rule(split, tasks, rest, leakage_rule)
+    _leakage(split, infos, rest, leakage_rule)
+    return split
+
+
+def held_out_task_types(tasks: TasksLike, types: list[str], *, leakage_rule: bool = True) -> Split:
+    """T0's protocol: every task whose type (first category) is listed is evaluated."""
+    infos = _index(tasks)
+    known = sorted({i.category for i in infos.values() if i.category})
+    for t in types:
+        if t not in known:
+            raise UnknownNameError("task type", t, known)
+    split = Split(protocol=f"held-out task types({', '.join(types)})")
+    for name, info in infos.items():
+        if info.category in types:
+            split._place(name, "eval", f"its task type '{info.category}' is held out")
+    _leakage(split, infos, [n for n in infos if n not in split.placements], leakage_rule)
+    return split
+
+
+def leave_one_category(tasks: TasksLike, category: str, *, leakage_rule: bool = True) -> Split:
+    """Natural Instructions v1: evaluate on every task of one category."""
+    split = held_out_task_types(tasks, [category], leakage_rule=leakage_rule)
+    split.protocol = f"leave-one-category({category})"
+    return split
+
+
+def leave_one_dataset(tasks: TasksLike, dataset: str, *, leakage_rule: bool = True) -> Split:
+    """Natural Instructions v1: evaluate on every task built from one source dataset."""
+    infos = _index(tasks)
+    known = sorted({s for i in infos.values() for s in i.source})
+    if dataset not in known:
+        raise UnknownNameError("source dataset", dataset, known)
+    split = Split(protocol=f"leave-one-dataset({dataset})")
+    for name, info in infos.items():
+        if dataset in info.source:
+            split._place(name, "eval", f"built from the held-out dataset '{dataset}'")
+    _leakage(split, infos, [n for n in infos if n not in split.placements], leakage_rule)
+    return split
+
+
+def leave_one_task(tasks: TasksLike, task: str, *, leakage_rule: bool = True) -> Split:
+    """Natural Instructions v1: evaluate on one task, train on the others."""
+    infos = _index(tasks)
+    if task not in infos:
+        raise UnknownNameError("task", task, list(infos))
+    split = Split(protocol=f"leave-one-task({task})")
+    split._place(task, "eval", "the held-out task")
+    _leakage(split, infos, [n for n in infos if n != task], leakage_rule)
+    return split
+
+
+def natinst_random(
+    tasks: TasksLike, *, per_category: int = 2, seed: int = 0, leakage_rule: bool = True
+) -> Split:
+    """Natural Instructions v1's random split: ``per_category`` tasks of each category are
+    held out (chosen with ``seed``), the rest train."""
+    infos = _index(tasks)
+    by_cat: dict[str, list[str]] = defaultdict(list)
+    for name, info in infos.items():
+        by_cat[info.category].append(name)
+    rng = random.Random(seed)
+    split = Split(protocol=f"random({per_category} per category, seed {seed})")
+    for cat in sorted(by_cat):
+        names = sorted(by_cat[cat])
+        if not cat or len(names) <= per_category:  # unknown category, or too few tasks
+            continue  # a category with too few tasks stays in training
+        for name in rng.sample(names, per_category):
+            split._place(name, "eval", f"drawn as one of {per_category} held-out tasks of '{cat}'")
+    _leakage(split, infos, [n for n in infos if n not in split.placements], leakage_rule)
+    return split
+
+
+def superni_official(
+    root: str | Path,
+    tasks: TasksLike | None = None,
+    *,
+    track: str = "default",
+    leakage_rule: bool = False,
+) -> Split:
+    """SuperNI's official split of a track, from ``splits/<track>/*_tasks.txt``.
+
+    The excluded list already applies SuperNI's own leakage rule; a track without a train
+    file (cross-lingual) trains on every task it neither tests nor excludes.
+    """
+    root = Path(root)
+    split_dir = root / "splits" / track
+    if not split_dir.is_dir():
+        raise UnknownNameError(
+            "SuperNI track", track, sorted(p.name for p in (root / "splits").iterdir())
+        )
+    infos = _index(tasks) if tasks is not None else {i.name: i for i in superni_infos(root)}
+    split = Split(protocol=f"superni-official({track})")
+    for name in read_split_file(split_dir / "test_tasks.txt"):
+        split._place(name, "eval", f"listed in splits/{track}/test_tasks.txt")
+    excluded_file = split_dir / "excluded_tasks.txt"
+    for name in read_split_file(excluded_file) if excluded_file.exists() else []:
+        split._place(name, "excluded", f"listed in splits/{track}/excluded_tasks.txt")
+    train_file = split_dir / "train_tasks.txt"
+    if train_file.exists():
+        train = read_split_file(train_file)
+        reason = f"listed in splits/{track}/train_tasks.txt"
+    else:
+        train = [n for n in infos if n not in split.placements]
+        reason = "neither tested nor excluded in this track"
+    for name in train:
+        if name not in infos:
+            infos[name] = TaskInfo(name, (), (dataset_from_name(name),))
+    _leakage(split, infos, train, leakage_rule, reason)
     return split
 
 
 def explicit_split(
-    tasks: TaskCollection, train: list[str], eval: list[str], *, leakage_rule: bool = True
+    tasks: TasksLike, train: list[str], eval: list[str], *, leakage_rule: bool = True
 ) -> Split:
     """A split from explicit task lists; an evaluation task is never trained on."""
+    infos = _index(tasks)
     split = Split(protocol="explicit")
+    for name in [*eval, *train]:
+        if name not in infos:
+            raise UnknownNameError("task", name, list(infos))
     for name in eval:
-        if name not in tasks:
-            raise UnknownNameError("task", name, tasks.names)
         split._place(name, "eval", "listed as an evaluation task")
-    for name in train:
-        if name not in tasks:
-            raise UnknownNameError("task", name, tasks.names)
-    _apply_leakage_rule(split, tasks, [n for n in train if n not in eval], leakage_rule)
+    _leakage(
+        split, infos, [n for n in train if n not in eval], leakage_rule, "listed as a training task"
+    )
+    return split
+
+
+def split_from_yaml(path: str | Path, tasks: TasksLike, *, leakage_rule: bool = True) -> Split:
+    """A custom split from YAML: ``train: [...]`` and ``eval: [...]``."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(path, None, "split file not found") from None
+    except yaml.YAMLError:
+        raise ConfigError(path, None, "invalid YAML") from None
+    for key in ("train", "eval"):
+        if not isinstance(data.get(key), list) or not all(isinstance(x, str) for x in data[key]):
+            raise ConfigError(path, key, "expected a list of task names")
+    split = explicit_split(tasks, data["train"], data["eval"], leakage_rule=leakage_rule)
+    split.protocol = f"custom({path.name})"
     return split

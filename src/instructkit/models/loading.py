@@ -187,3 +187,22 @@ def load_model(
         loaded.name = gguf.stem
         return loaded
     return load_pretrained(name, trust_remote_code=trust_remote_code)
+
+
+def load_tokenizer(
+    name: str = "default", *, trust_remote_code: bool = False
+) -> PreTrainedTokenizerBase:
+    """Only the tokenizer of a model named as in :func:`load_model`."""
+    if name in ("tiny", "tiny-llama", "tiny-t5"):
+        return ByT5Tokenizer()
+    if name == "default" or name.endswith(".gguf"):
+        gguf = default_gguf_path() if name == "default" else Path(name)
+        path = str(convert_gguf(gguf, _gguf_cache_dir(gguf)))
+    else:
+        path = name
+    try:
+        tok = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(f"cannot load tokenizer '{name}': {first}") from None
+    return tok
