@@ -123,9 +123,11 @@ def test_prompts_validate_builtin_and_bad_files(tmp_path: Path) -> None:
 
 def test_split_mix_audit_commands(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("tasks:\n  n_instances: 20\nsplit:\n  protocol: leave-one-cluster-out\n"
-                   "  held_out: [ciphers]\n  also_hold_out: [string_manipulation]\n"
-                   "mixture:\n  rate: temperature\n  temperature: 2.0\nmodel:\n  name: tiny\n")
+    cfg.write_text(
+        "tasks:\n  n_instances: 20\nsplit:\n  protocol: leave-one-cluster-out\n"
+        "  held_out: [ciphers]\n  also_hold_out: [string_manipulation]\n"
+        "mixture:\n  rate: temperature\n  temperature: 2.0\nmodel:\n  name: tiny\n"
+    )
     r = _cli("split", "show", str(cfg), "--json", str(tmp_path / "s.json"))
     assert r.returncode == 0, r.stderr
     assert "ik038_caesar_encode" in r.stdout and "related held-out cluster" in r.stdout
@@ -133,7 +135,11 @@ def test_split_mix_audit_commands(tmp_path: Path) -> None:
     assert len(split["eval"]) == 5 and len(split["excluded"]) == 5
     r = _cli("mix", "build", str(cfg), "--cache-dir", str(tmp_path / "cache"))
     assert r.returncode == 0, r.stderr
-    assert "tokens" in r.stdout and "total" in r.stdout and list((tmp_path / "cache").glob("tokenized-*"))
+    assert (
+        "tokens" in r.stdout
+        and "total" in r.stdout
+        and list((tmp_path / "cache").glob("tokenized-*"))
+    )
     r = _cli("audit", str(cfg), "--ngram", "6")
     assert r.returncode == 0, r.stderr
     assert "ik038_caesar_encode" in r.stdout and "contaminated" in r.stdout

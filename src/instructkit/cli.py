@@ -285,9 +285,9 @@ def eval_cmd(
         bootstrap=bootstrap,
         show_progress=not quiet,
     )
-    from accelerate import PartialState
+    from instructkit.models.loading import distributed_state
 
-    if not PartialState().is_main_process:
+    if not distributed_state().is_main_process:
         return
     table = Table(title=f"{model} · {template} · {mode} · {len(examples)} instances")
     table.add_column("task")
@@ -378,6 +378,30 @@ def baselines(
                 {p.id: p.prediction for p in preds}, output / f"{name.replace(' ', '_')}.jsonl"
             )
     console.print(table)
+
+
+@app.command("train")
+def train_cmd(
+    config: Annotated[
+        Path | None, typer.Argument(help="Experiment YAML; default: built-in.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Override model.name.")] = None,
+    name: Annotated[str | None, typer.Option(help="Run name (folder under output_dir).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Override train.steps.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Instruction-tune on the training tasks (resumable); the model goes to <run>/model."""
+    from instructkit.experiments.config import default_config, load_config
+    from instructkit.experiments.single import train_experiment
+
+    cfg = load_config(config) if config else default_config()
+    if model:
+        cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"name": model})})
+    if name:
+        cfg = cfg.model_copy(update={"name": name})
+    if steps is not None:
+        cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"steps": steps})})
+    train_experiment(cfg, console=console, show_progress=not quiet)
 
 
 # ---- tasks --------------------------------------------------------------------------

@@ -109,7 +109,6 @@ def test_score_and_baselines_cli(tmp_path: Path, superni_root: Path) -> None:
 
 
 def test_two_processes_shard_generation(tmp_path: Path) -> None:
-    accelerate = Path(sys.executable).with_name("accelerate")
     args = [
         "eval",
         "--model",
@@ -126,17 +125,11 @@ def test_two_processes_shard_generation(tmp_path: Path) -> None:
     assert one.returncode == 0, one.stderr
     two = subprocess.run(
         [
-            str(accelerate),
-            "launch",
-            "--cpu",
-            "--num_processes",
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
             "2",
-            "--num_machines",
-            "1",
-            "--mixed_precision",
-            "no",
-            "--dynamo_backend",
-            "no",
             "-m",
             "instructkit.cli",
             *args,

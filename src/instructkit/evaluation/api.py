@@ -16,6 +16,7 @@ from instructkit.evaluation.run import aggregate, drop_torn_tail, generate_predi
 from instructkit.evaluation.scoring import write_prediction_file
 from instructkit.evaluation.stats import bootstrap_ci, spread_over_templates
 from instructkit.models.adapters import FamilyAdapter
+from instructkit.models.loading import distributed_state
 from instructkit.prompts.example import PromptedExample
 
 Mode = Literal["generate", "rank"]
@@ -130,10 +131,17 @@ def evaluate(
     ``{"id", "prediction"}`` file for generation) and ``metrics.json``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    state = distributed_state()
     if mode == "rank":
-        results = rank_predictions(
-            adapter, examples, out / "rank_scores.jsonl", show_progress=show_progress
-        )
+        # Rank classification runs on the main process only (it is not sharded yet).
+        results: list[OptionScores] = []
+        if state.is_main_process:
+            results = rank_predictions(
+                adapter, examples, out / "rank_scores.jsonl", show_progress=show_progress
+            )
+        state.wait_for_everyone()
+        if not state.is_main_process:
+            results = rank_predictions(adapter, [], out / "rank_scores.jsonl", show_progress=False)
         metrics = rank_metrics(results, bootstrap=bootstrap)
     else:
         preds = generate_predictions(
@@ -146,9 +154,11 @@ def evaluate(
             stop=stop,
             show_progress=show_progress,
         )
-        write_prediction_file(
-            {p.id: p.prediction for p in preds}, out / "predictions.official.jsonl"
-        )
+        if state.is_main_process:
+            write_prediction_file(
+                {p.id: p.prediction for p in preds}, out / "predictions.official.jsonl"
+            )
         metrics = aggregate(preds, xlingual_tokenizer=xlingual_tokenizer, bootstrap=bootstrap)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
+    if state.is_main_process:
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
     return metrics

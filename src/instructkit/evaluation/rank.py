@@ -81,6 +81,9 @@ def score_options(
     adapter: FamilyAdapter, source: str, options: Sequence[str]
 ) -> tuple[list[float], list[int]]:
     """Summed log-likelihood and token count of each option after ``source``."""
+    if getattr(getattr(adapter.model, "active_peft_config", None), "is_prompt_learning", False):
+        # A soft prompt is prepended inside forward; the cache cannot be shared.
+        return score_options_naive(adapter, source, options)
     model = cast(Any, adapter.model)
     device = next(adapter.model.parameters()).device
     ctx, conts = _split(adapter, source, options)

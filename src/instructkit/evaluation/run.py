@@ -104,9 +104,9 @@ def generate_predictions(
     each appends to its own shard file, and the main process merges the shards into
     ``out_path`` once all are done.
     """
-    from accelerate import PartialState
+    from instructkit.models.loading import distributed_state
 
-    state = PartialState()
+    state = distributed_state()
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if state.is_main_process:

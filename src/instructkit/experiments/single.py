@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,14 @@ from instructkit.mixtures.split import (
     split_from_yaml,
     superni_official,
 )
-from instructkit.models.adapters import adapter_for
+from instructkit.models.adapters import FamilyAdapter, adapter_for
 from instructkit.models.loading import load_model, load_pretrained
 from instructkit.prompts.superni import encode_instance, get_encoding
 from instructkit.tasks.builtin import builtin_tasks
 from instructkit.tasks.collection import TaskCollection, load_collection
 from instructkit.tasks.superni import write_json_atomic
 from instructkit.training.loop import save_model, train
+from instructkit.training.methods import apply_method, load_adapter, trainable_parameters
 
 
 @dataclass
@@ -127,6 +129,100 @@ def make_mixture(config: ExperimentConfig, tasks: TaskCollection, split: Split) 
     )
 
 
+def _saved_losses(run_dir: Path) -> list[float]:
+    path = run_dir / "train_state.json"
+    return list(json.loads(path.read_text()).get("losses", [])) if path.exists() else []
+
+
+def tune(
+    config: ExperimentConfig,
+    tasks: TaskCollection,
+    split: Split,
+    adapter: FamilyAdapter,
+    *,
+    console: Console,
+    show_progress: bool = True,
+    evaluate: Callable[[FamilyAdapter, int], dict[str, float]] | None = None,
+) -> tuple[FamilyAdapter, list[float]]:
+    """Instruction-tune on the split's training tasks (or load the finished result):
+    builds the mixture, applies the tuning method, trains with resumable checkpoints, and
+    saves the model (or its adapter) to ``<run>/model``. Returns the tuned adapter and the
+    training losses."""
+    run_dir = config.run_dir
+    final_dir = run_dir / "model"
+    if (final_dir / "adapter_config.json").exists():
+        console.print(f"loading the tuned adapter from {final_dir}")
+        adapter.model = load_adapter(adapter.model, final_dir)
+        adapter.model.eval()
+        return adapter, _saved_losses(run_dir)
+    if (final_dir / "config.json").exists():
+        console.print(f"loading the tuned model from {final_dir}")
+        return adapter_for(load_pretrained(str(final_dir))), _saved_losses(run_dir)
+    examples = make_mixture(config, tasks, split).examples
+    if config.audit.drop_overlaps:
+        report = audit_mixture(examples, [tasks[t] for t in split.eval], n=config.audit.ngram)
+        examples = drop_overlapping(examples, report)
+        console.print(
+            f"dropped {len(report.overlapping_train)} training examples that "
+            f"overlap evaluation instances ({config.audit.ngram}-grams)"
+        )
+    console.print(f"training mixture: {len(examples)} examples from {len(split.train)} tasks")
+    adapter.model = apply_method(adapter.model, config.train.tuning)
+    if config.train.tuning.method != "full":
+        tuned, total = trainable_parameters(adapter.model)
+        console.print(f"{config.train.tuning.method}: {tuned:,} of {total:,} parameters trained")
+    tr = train(
+        adapter,
+        examples,
+        config.train,
+        run_dir / "checkpoints",
+        show_progress=show_progress,
+        evaluate=evaluate,
+    )
+    write_json_atomic(
+        run_dir / "train_state.json",
+        {
+            "steps": tr.steps,
+            "losses": tr.losses,
+            "seconds": tr.seconds,
+            "target_tokens": tr.target_tokens,
+            "resumed_from": tr.resumed_from,
+            "evaluations": {str(k): v for k, v in tr.evaluations.items()},
+        },
+    )
+    if config.save_model:
+        save_model(adapter, final_dir)
+        # The saved model supersedes the optimizer checkpoints of this run.
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    return adapter, tr.losses
+
+
+def train_experiment(
+    config: ExperimentConfig, *, console: Console | None = None, show_progress: bool = True
+) -> list[float]:
+    """Only the tuning part of a run (``instructkit train``); returns the losses."""
+    console = console or Console()
+    set_seed(config.seed)
+    run_dir = config.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+    tasks = load_tasks(config)
+    split = make_split(config, tasks)
+    write_json_atomic(run_dir / "split.json", split.to_json())
+    loaded = load_model(
+        config.model.name, seed=config.seed, trust_remote_code=config.model.trust_remote_code
+    )
+    _, losses = tune(
+        config, tasks, split, adapter_for(loaded), console=console, show_progress=show_progress
+    )
+    console.print(
+        f"trained {len(losses)} steps; final loss {losses[-1]:.4f}"
+        if losses
+        else "no training steps"
+    )
+    return losses
+
+
 def run_experiment(
     config: ExperimentConfig, *, console: Console | None = None, show_progress: bool = True
 ) -> RunResult:
@@ -186,49 +282,30 @@ def run_experiment(
     if config.eval.before_tuning:
         result.rows[f"{name} (before tuning)"] = evaluate("before")
 
-    final_dir = run_dir / "model"
-    if (final_dir / "config.json").exists():
-        console.print(f"loading the tuned model from {final_dir}")
-        adapter = adapter_for(load_pretrained(str(final_dir)))
-        state = (
-            json.loads((run_dir / "train_state.json").read_text())
-            if (run_dir / "train_state.json").exists()
-            else {}
+    def evaluate_during(model_view: FamilyAdapter, step: int) -> dict[str, float]:
+        preds = generate_predictions(
+            model_view,
+            eval_examples,
+            run_dir / f"predictions_step{step}.jsonl",
+            max_new_tokens=config.eval.max_new_tokens,
+            max_source_tokens=config.eval.max_source_tokens,
+            batch_size=config.eval.batch_size,
+            stop=config.eval.stop,
+            label=f"evaluating (step {step})",
+            show_progress=False,
         )
-        result.train_losses = state.get("losses", [])
-    else:
-        mixture = make_mixture(config, tasks, split)
-        examples = mixture.examples
-        if config.audit.drop_overlaps:
-            report = audit_mixture(examples, eval_tasks, n=config.audit.ngram)
-            examples = drop_overlapping(examples, report)
-            console.print(
-                f"dropped {len(report.overlapping_train)} training examples that "
-                f"overlap evaluation instances ({config.audit.ngram}-grams)"
-            )
-        console.print(f"training mixture: {len(examples)} examples from {len(split.train)} tasks")
-        tr = train(
-            adapter,
-            examples,
-            config.train,
-            run_dir / "checkpoints",
-            show_progress=show_progress,
-        )
-        result.train_losses = tr.losses
-        write_json_atomic(
-            run_dir / "train_state.json",
-            {
-                "steps": tr.steps,
-                "losses": tr.losses,
-                "seconds": tr.seconds,
-                "target_tokens": tr.target_tokens,
-                "resumed_from": tr.resumed_from,
-            },
-        )
-        if config.save_model:
-            save_model(adapter, final_dir)
-            # The saved model supersedes the optimizer checkpoints of this run.
-            shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+        overall = aggregate(preds)["overall"]
+        return {"rougeL": overall["rougeL"], "exact_match": overall["exact_match"]}
+
+    adapter, result.train_losses = tune(
+        config,
+        tasks,
+        split,
+        adapter,
+        console=console,
+        show_progress=show_progress,
+        evaluate=evaluate_during,
+    )
     result.rows[f"{name} (after tuning)"] = evaluate("after")
 
     result.seconds = time.perf_counter() - t0

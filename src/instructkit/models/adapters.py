@@ -73,6 +73,38 @@ class FamilyAdapter:
     ) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
+    def example_ids(
+        self, source: str, target: str, lengths: Lengths
+    ) -> tuple[list[int], list[int]]:
+        """Source ids (truncated from the left) and target ids + end of sequence."""
+        src = self.encode(source)[-lengths.max_source_tokens :]
+        return src, [*self.encode(target)[: lengths.max_target_tokens - 1], self.eos_id]
+
+    def token_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Summed cross-entropy over labelled tokens, and their number.
+
+        Summing lets the training loop divide by the tokens of the whole optimizer step
+        (all micro-batches and processes), so the loss does not depend on how a step is
+        split.
+        """
+        if self.family == "decoder-only":
+            # A soft prompt adds positions in front; the last positions align with labels.
+            logits = logits[:, -labels.shape[1] :][:, :-1]
+            labels = labels[:, 1:]
+        loss = torch.nn.functional.cross_entropy(
+            logits.float().reshape(-1, logits.shape[-1]),
+            labels.reshape(-1),
+            ignore_index=IGNORE_INDEX,
+            reduction="sum",
+        )
+        return loss, int((labels != IGNORE_INDEX).sum())
+
+    def count_loss_tokens(self, batch: dict[str, torch.Tensor]) -> int:
+        labels = batch["labels"]
+        if self.family == "decoder-only":
+            labels = labels[:, 1:]
+        return int((labels != IGNORE_INDEX).sum())
+
     @torch.no_grad()
     def generate(
         self,
@@ -124,6 +156,27 @@ class FamilyAdapter:
 class DecoderOnlyAdapter(FamilyAdapter):
     family: Family = "decoder-only"
 
+    def collate_packed(
+        self, rows: Sequence[Sequence[tuple[list[int], list[int]]]], width: int
+    ) -> dict[str, torch.Tensor]:
+        """Rows of several examples each, ``width`` tokens wide, with no attention between
+        examples: position ids restart at 0 for every example and no 2D attention mask is
+        given, from which the model builds a block-diagonal causal mask. The padding at
+        the end of a row is a segment of its own and carries no labels."""
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        lab = torch.full((len(rows), width), IGNORE_INDEX, dtype=torch.long)
+        pos = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            at = 0
+            for src, tgt in row:
+                n = len(src) + len(tgt)
+                ids[i, at : at + n] = torch.tensor(src + tgt)
+                lab[i, at + len(src) : at + n] = torch.tensor(tgt)
+                pos[i, at : at + n] = torch.arange(n)
+                at += n
+            pos[i, at:] = torch.arange(width - at)
+        return {"input_ids": ids, "labels": lab, "position_ids": pos}
+
     def collate(
         self, sources: Sequence[str], targets: Sequence[str], lengths: Lengths
     ) -> dict[str, torch.Tensor]:
@@ -174,7 +227,11 @@ class DecoderOnlyAdapter(FamilyAdapter):
         shared = _common_prefix_len(enc)
         shared = min(shared, min(len(e) for e in enc) - 1)  # each row keeps >= 1 new token
         cache = None
-        if shared >= self.min_shared_prefix:
+        # A soft prompt is prepended inside the model's forward: no shared-prefix cache.
+        soft_prompt = bool(
+            getattr(getattr(self.model, "active_peft_config", None), "is_prompt_learning", False)
+        )
+        if shared >= self.min_shared_prefix and not soft_prompt:
             cache = self._prefix_cache(enc[0][:shared], device)
             cache.batch_repeat_interleave(len(enc))
         else:

@@ -206,3 +206,11 @@ def load_tokenizer(
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelLoadError(f"cannot load tokenizer '{name}': {first}") from None
     return tok
+
+
+def distributed_state() -> Any:
+    """Accelerate's process state. Without a GPU it asks for CPU processes, so that runs
+    started by ``torchrun --nproc_per_node N`` form a gloo process group."""
+    from accelerate import PartialState
+
+    return PartialState(cpu=not torch.cuda.is_available())

@@ -1,5 +1,30 @@
 """Training: the config and the Accelerate-driven loop with resumable checkpoints."""
 
 from instructkit.training.loop import TrainConfig, TrainResult, save_model, train
+from instructkit.training.methods import MethodConfig, apply_method, load_adapter
 
-__all__ = ["TrainConfig", "TrainResult", "save_model", "train"]
+__all__ = [
+    "MethodConfig",
+    "TrainConfig",
+    "TrainResult",
+    "apply_method",
+    "load_adapter",
+    "save_model",
+    "train",
+]
+
+
+def accelerate_config(name: str) -> str:
+    """Path of a shipped Accelerate config: ``ddp``, ``fsdp``, ``deepspeed_zero2``,
+    ``deepspeed_zero3`` or ``cpu2`` (for ``accelerate launch --config_file``)."""
+    from importlib.resources import files
+
+    from instructkit.errors import UnknownNameError
+
+    folder = files("instructkit") / "configs" / "accelerate"
+    names = sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+    if name not in names:
+        raise UnknownNameError("accelerate config", name, names)
+    return str(folder / f"{name}.yaml")

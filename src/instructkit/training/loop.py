@@ -7,14 +7,15 @@ optimizer steps done times the examples per step; resuming skips exactly those.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 import torch
 from accelerate import Accelerator
@@ -30,8 +31,10 @@ from rich.progress import (
 )
 from transformers import get_scheduler
 
-from instructkit.models.adapters import FamilyAdapter, Lengths
+from instructkit.errors import ConfigError
+from instructkit.models.adapters import DecoderOnlyAdapter, FamilyAdapter, Lengths
 from instructkit.prompts.example import PromptedExample
+from instructkit.training.methods import MethodConfig
 
 
 class TrainConfig(BaseModel):
@@ -55,7 +58,23 @@ class TrainConfig(BaseModel):
     )
     max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
     save_every: int = Field(25, ge=0, description="Checkpoint every N steps (0: never).")
+    packing: bool = Field(
+        False,
+        description="Decoder-only: pack several examples per row with no attention between "
+        "them (rows of pack_length tokens; batch_size counts rows).",
+    )
+    pack_length: int = Field(1024, ge=16, description="Tokens per packed row.")
+    eval_every: int = Field(
+        0, ge=0, description="Evaluate held-out tasks every N steps (0: never)."
+    )
+    log_with: list[str] = Field(
+        default_factory=list,
+        description="Accelerate trackers to log to, e.g. ['tensorboard'] or ['wandb'].",
+    )
     seed: int = Field(0, description="Seed of weights init, dropout and everything else.")
+    tuning: MethodConfig = Field(
+        default_factory=MethodConfig, description="full fine-tuning, LoRA or prompt tuning."
+    )
 
 
 @dataclass
@@ -67,6 +86,7 @@ class TrainResult:
     seconds: float = 0.0
     target_tokens: int = 0
     resumed_from: int = 0
+    evaluations: dict[int, dict[str, float]] = field(default_factory=dict)
 
 
 def _latest_checkpoint(out_dir: Path) -> Path | None:
@@ -82,10 +102,13 @@ def train(
     out_dir: str | Path,
     *,
     show_progress: bool = True,
+    evaluate: Callable[[FamilyAdapter, int], dict[str, float]] | None = None,
 ) -> TrainResult:
     """Fine-tune ``adapter.model`` on ``examples`` (cycled in order) for ``config.steps``.
 
     Checkpoints go to ``out_dir/checkpoint-<step>``; if one exists the run resumes from it.
+    ``evaluate(adapter, step)`` runs every ``config.eval_every`` steps; its metrics and
+    the training loss go to the configured trackers and to ``result.evaluations``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -96,7 +119,14 @@ def train(
         mixed_precision=config.mixed_precision,
         gradient_accumulation_steps=config.grad_accum,
         cpu=not torch.cuda.is_available(),
+        log_with=config.log_with or None,
+        project_dir=str(out),
+        # The loop counts global optimizer steps itself: one scheduler step per step,
+        # whatever the number of processes.
+        step_scheduler_with_optimizer=False,
     )
+    if config.log_with:
+        accelerator.init_trackers("instructkit", config=config.model_dump(mode="json"))
     model = adapter.model
     model.train()
     optimizer = torch.optim.AdamW(
@@ -121,15 +151,27 @@ def train(
         accelerator.load_state(str(ckpt))
         state = json.loads((ckpt / "trainer_state.json").read_text())
         start_step, result.losses = state["step"], state["losses"]
+        result.target_tokens = state.get("target_tokens", 0)
         result.resumed_from = start_step
 
+    rows: list[list[tuple[list[int], list[int]]]] = []
+    if config.packing:
+        if adapter.family != "decoder-only":
+            raise ConfigError(None, "train.packing", "packing applies to decoder-only models")
+        rows = pack_examples(adapter, examples, lengths, config.pack_length)
+
     def micro_batch(step: int, micro: int) -> dict[str, torch.Tensor]:
+        # The data position is a function of the step: resuming at a step resumes the data.
         first = (
             step * per_step
             + (micro * accelerator.num_processes + accelerator.process_index) * config.batch_size
         )
-        chunk = [examples[(first + k) % len(examples)] for k in range(config.batch_size)]
-        batch = adapter.collate([e.source for e in chunk], [e.target for e in chunk], lengths)
+        if config.packing:
+            chunk_rows = [rows[(first + k) % len(rows)] for k in range(config.batch_size)]
+            batch = cast(DecoderOnlyAdapter, adapter).collate_packed(chunk_rows, config.pack_length)
+        else:
+            chunk = [examples[(first + k) % len(examples)] for k in range(config.batch_size)]
+            batch = adapter.collate([e.source for e in chunk], [e.target for e in chunk], lengths)
         return {k: v.to(accelerator.device) for k, v in batch.items()}
 
     t0 = time.perf_counter()
@@ -147,19 +189,35 @@ def train(
             "train", total=config.steps, completed=start_step, loss=math.nan, tps=0.0
         )
         for step in range(start_step, config.steps):
-            step_loss, step_tokens = 0.0, 0
-            for micro in range(config.grad_accum):
-                batch = micro_batch(step, micro)
+            batches = [micro_batch(step, m) for m in range(config.grad_accum)]
+            local = torch.tensor(
+                sum(adapter.count_loss_tokens(b) for b in batches), device=accelerator.device
+            )
+            step_tokens = int(accelerator.reduce(local, reduction="sum"))
+            loss_sum = torch.zeros((), device=accelerator.device)
+            for batch in batches:
                 with accelerator.accumulate(model):
-                    loss = model(**batch).loss
+                    inputs = {
+                        k: v
+                        for k, v in batch.items()
+                        if k != "labels" or adapter.family == "encoder-decoder"
+                    }
+                    # No key/value cache in training; Transformers also only recognises
+                    # packed rows (restarting position ids) when no cache is used.
+                    logits = model(**inputs, use_cache=False).logits
+                    summed, _ = adapter.token_loss(logits, batch["labels"])
+                    # Gradients are averaged over processes: scale so the step's loss is
+                    # the mean over all its target tokens, however the step is split.
+                    loss = summed * accelerator.num_processes / max(step_tokens, 1)
                     accelerator.backward(loss)
                     if accelerator.sync_gradients:
                         accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                     optimizer.step()
-                    scheduler.step()
+                    if accelerator.sync_gradients:
+                        scheduler.step()
                     optimizer.zero_grad()
-                step_loss += loss.detach().float().item() / config.grad_accum
-                step_tokens += int((batch["labels"] != -100).sum())
+                loss_sum += summed.detach().float()
+            step_loss = float(accelerator.reduce(loss_sum, reduction="sum")) / max(step_tokens, 1)
             result.losses.append(step_loss)
             result.target_tokens += step_tokens
             elapsed = time.perf_counter() - t0
@@ -167,21 +225,67 @@ def train(
                 task_id, advance=1, loss=step_loss, tps=result.target_tokens / max(elapsed, 1e-9)
             )
             done = step + 1
+            logs: dict[str, float] = {"loss": step_loss, "lr": scheduler.get_last_lr()[0]}
+            if evaluate is not None and config.eval_every and done % config.eval_every == 0:
+                model.eval()
+                metrics = evaluate(adapter_view(adapter, accelerator.unwrap_model(model)), done)
+                model.train()
+                result.evaluations[done] = metrics
+                logs.update({f"eval/{k}": v for k, v in metrics.items()})
+            if config.log_with:
+                accelerator.log(logs, step=done)
             if config.save_every and done % config.save_every == 0 and done < config.steps:
-                _save_checkpoint(accelerator, out, done, result.losses)
+                _save_checkpoint(accelerator, out, done, result.losses, result.target_tokens)
     result.seconds = time.perf_counter() - t0
+    if config.log_with:
+        accelerator.end_training()
     accelerator.wait_for_everyone()
     adapter.model = accelerator.unwrap_model(model)
     adapter.model.eval()
     return result
 
 
-def _save_checkpoint(accelerator: Accelerator, out: Path, step: int, losses: list[float]) -> None:
+def adapter_view(adapter: FamilyAdapter, model: Any) -> FamilyAdapter:
+    """The same adapter around another model object (e.g. the unwrapped training model)."""
+    view = copy.copy(adapter)
+    view.model = model
+    return view
+
+
+def pack_examples(
+    adapter: FamilyAdapter,
+    examples: Sequence[PromptedExample],
+    lengths: Lengths,
+    pack_length: int,
+) -> list[list[tuple[list[int], list[int]]]]:
+    """Greedy packing in stream order: examples are added to a row while they fit."""
+    rows: list[list[tuple[list[int], list[int]]]] = []
+    row: list[tuple[list[int], list[int]]] = []
+    used = 0
+    for e in examples:
+        src, tgt = adapter.example_ids(e.source, e.target, lengths)
+        if len(src) + len(tgt) > pack_length:  # keep the query end and the target
+            src = src[len(src) + len(tgt) - pack_length :]
+        n = len(src) + len(tgt)
+        if row and used + n > pack_length:
+            rows.append(row)
+            row, used = [], 0
+        row.append((src, tgt))
+        used += n
+    if row:
+        rows.append(row)
+    return rows
+
+
+def _save_checkpoint(
+    accelerator: Accelerator, out: Path, step: int, losses: list[float], target_tokens: int
+) -> None:
     path = out / f"checkpoint-{step}"
     accelerator.save_state(str(path), safe_serialization=True)
     if accelerator.is_main_process:
         # trainer_state.json is written last: a checkpoint without it is incomplete.
-        (path / "trainer_state.json").write_text(json.dumps({"step": step, "losses": losses}))
+        state = {"step": step, "losses": losses, "target_tokens": target_tokens}
+        (path / "trainer_state.json").write_text(json.dumps(state))
         for old in out.glob("checkpoint-*"):
             if old != path:
                 shutil.rmtree(old, ignore_errors=True)
