@@ -57,3 +57,19 @@ def test_resume_from_checkpoint_continues_the_run(tmp_path: Path) -> None:
     assert resumed.losses[:3] == straight.losses[:3]
     for a, b in zip(straight.losses[3:], resumed.losses[3:], strict=True):
         assert abs(a - b) < 1e-5
+
+
+def test_evaluation_during_training(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def evaluate(adapter, step):  # type: ignore[no-untyped-def]
+        assert not adapter.model.training
+        calls.append(step)
+        return {"score": float(step)}
+
+    ad = adapter_for(load_model("tiny"))
+    cfg = TrainConfig(steps=6, batch_size=2, learning_rate=1e-3, warmup_steps=0,
+                      mixed_precision="no", save_every=0, eval_every=2)
+    r = train(ad, _examples(), cfg, tmp_path, show_progress=False, evaluate=evaluate)
+    assert calls == [2, 4, 6]
+    assert r.evaluations == {2: {"score": 2.0}, 4: {"score": 4.0}, 6: {"score": 6.0}}

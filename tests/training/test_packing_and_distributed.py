@@ -155,3 +155,19 @@ def test_two_processes_match_one(tmp_path: Path) -> None:
     assert len(a) == len(b) == 4
     for x, y in zip(a, b, strict=True):
         assert x == pytest.approx(y, rel=1e-4)
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_kept_logits_loss_equals_full_loss(packed: bool) -> None:
+    ad = adapter_for(load_model("tiny", seed=5))
+    lengths = Lengths(64, 8)
+    if packed:
+        batch = ad.collate_packed(pack_examples(ad, _examples(6), lengths, 120), 120)
+    else:
+        exs = _examples(4)
+        batch = ad.collate([e.source for e in exs], [e.target for e in exs], lengths)
+    with torch.no_grad():
+        fast = ad.forward_loss(ad.model, batch)
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        full, _ = ad.token_loss(ad.model(**inputs, use_cache=False).logits, batch["labels"])
+    assert float(fast) == pytest.approx(float(full), rel=1e-5)

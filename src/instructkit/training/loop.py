@@ -197,15 +197,7 @@ def train(
             loss_sum = torch.zeros((), device=accelerator.device)
             for batch in batches:
                 with accelerator.accumulate(model):
-                    inputs = {
-                        k: v
-                        for k, v in batch.items()
-                        if k != "labels" or adapter.family == "encoder-decoder"
-                    }
-                    # No key/value cache in training; Transformers also only recognises
-                    # packed rows (restarting position ids) when no cache is used.
-                    logits = model(**inputs, use_cache=False).logits
-                    summed, _ = adapter.token_loss(logits, batch["labels"])
+                    summed = adapter.forward_loss(model, batch)
                     # Gradients are averaged over processes: scale so the step's loss is
                     # the mean over all its target tokens, however the step is split.
                     loss = summed * accelerator.num_processes / max(step_tokens, 1)
