@@ -69,3 +69,12 @@ def test_missing_model_is_one_line_error(tmp_path) -> None:  # type: ignore[no-u
     with pytest.raises(ModelLoadError, match="cannot load model") as info:
         load_model(str(tmp_path / "no-such-model"))
     assert "\n" not in str(info.value)
+
+
+def test_source_truncation_side_is_configurable() -> None:
+    ad = adapter_for(load_model("tiny"))
+    right = ad.collate(["0123456789"], ["a"], Lengths(4, 8, truncate_source="right"))
+    assert ad.tokenizer.decode(right["input_ids"][0, :4]) == "0123"
+    for kind in ("tiny", "tiny-t5"):
+        enc = adapter_for(load_model(kind)).collate(["0123456789"], ["a"], Lengths(3, 8, "left"))
+        assert enc["input_ids"].shape[1] >= 3

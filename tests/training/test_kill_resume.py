@@ -34,7 +34,10 @@ train:
 def _train(cfg: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "instructkit.cli", "train", str(cfg), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
     )
 
 

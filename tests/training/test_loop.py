@@ -68,8 +68,15 @@ def test_evaluation_during_training(tmp_path: Path) -> None:
         return {"score": float(step)}
 
     ad = adapter_for(load_model("tiny"))
-    cfg = TrainConfig(steps=6, batch_size=2, learning_rate=1e-3, warmup_steps=0,
-                      mixed_precision="no", save_every=0, eval_every=2)
+    cfg = TrainConfig(
+        steps=6,
+        batch_size=2,
+        learning_rate=1e-3,
+        warmup_steps=0,
+        mixed_precision="no",
+        save_every=0,
+        eval_every=2,
+    )
     r = train(ad, _examples(), cfg, tmp_path, show_progress=False, evaluate=evaluate)
     assert calls == [2, 4, 6]
     assert r.evaluations == {2: {"score": 2.0}, 4: {"score": 4.0}, 6: {"score": 6.0}}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import torch
 from transformers import (
@@ -44,10 +44,19 @@ class StopOnStrings(StoppingCriteria):
 
 @dataclass
 class Lengths:
-    """Token budgets of a batch."""
+    """Token budgets of a batch, and which end of a too-long source is cut."""
 
     max_source_tokens: int = 512
     max_target_tokens: int = 64
+    truncate_source: Literal["left", "right"] = "left"
+
+    def cut(self, ids: list[int]) -> list[int]:
+        """A source's ids within budget: by default the end (the query) is kept."""
+        if len(ids) <= self.max_source_tokens:
+            return ids
+        if self.truncate_source == "left":
+            return ids[-self.max_source_tokens :]
+        return ids[: self.max_source_tokens]
 
 
 class FamilyAdapter:
@@ -77,7 +86,7 @@ class FamilyAdapter:
         self, source: str, target: str, lengths: Lengths
     ) -> tuple[list[int], list[int]]:
         """Source ids (truncated from the left) and target ids + end of sequence."""
-        src = self.encode(source)[-lengths.max_source_tokens :]
+        src = lengths.cut(self.encode(source))
         return src, [*self.encode(target)[: lengths.max_target_tokens - 1], self.eos_id]
 
     def token_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -207,7 +216,7 @@ class DecoderOnlyAdapter(FamilyAdapter):
     ) -> dict[str, torch.Tensor]:
         rows, labels = [], []
         for s, t in zip(sources, targets, strict=True):
-            src = self.encode(s)[-lengths.max_source_tokens :]
+            src = lengths.cut(self.encode(s))
             tgt = [*self.encode(t)[: lengths.max_target_tokens - 1], self.eos_id]
             rows.append(src + tgt)
             labels.append([IGNORE_INDEX] * len(src) + tgt)
@@ -302,7 +311,7 @@ class EncoderDecoderAdapter(FamilyAdapter):
     def collate(
         self, sources: Sequence[str], targets: Sequence[str], lengths: Lengths
     ) -> dict[str, torch.Tensor]:
-        src = [self.encode(s)[-lengths.max_source_tokens :] for s in sources]
+        src = [lengths.cut(self.encode(s)) for s in sources]
         tgt = [[*self.encode(t)[: lengths.max_target_tokens - 1], self.eos_id] for t in targets]
         sw, tw = max(len(s) for s in src), max(len(t) for t in tgt)
         ids = torch.full((len(src), sw), self.pad_id, dtype=torch.long)

@@ -51,8 +51,11 @@ class TrainConfig(BaseModel):
     schedule: Literal["linear", "cosine", "constant"] = Field(
         "linear", description="Learning-rate schedule after warm-up."
     )
-    max_source_tokens: int = Field(512, ge=8, description="Source truncated from the left.")
+    max_source_tokens: int = Field(512, ge=8, description="Source length limit in tokens.")
     max_target_tokens: int = Field(64, ge=2, description="Target truncated from the right.")
+    truncate_source: Literal["left", "right"] = Field(
+        "left", description="Which end of a too-long source is cut (left keeps the query)."
+    )
     mixed_precision: Literal["no", "bf16", "fp16"] = Field(
         "bf16", description="Autocast precision (bf16 also works on CPU)."
     )
@@ -141,7 +144,7 @@ def train(
         num_training_steps=config.steps,
     )
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
-    lengths = Lengths(config.max_source_tokens, config.max_target_tokens)
+    lengths = Lengths(config.max_source_tokens, config.max_target_tokens, config.truncate_source)
     per_step = config.batch_size * config.grad_accum * accelerator.num_processes
     result = TrainResult(steps=config.steps)
 
