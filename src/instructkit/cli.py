@@ -41,22 +41,17 @@ err_console = Console(stderr=True)
 # ---- run ----------------------------------------------------------------------------
 
 
-@app.command()
-def run(
-    config: Annotated[
-        Path | None, typer.Argument(help="Experiment YAML; default: built-in.")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="'default', 'tiny', 'tiny-t5', hub id or path.")
-    ] = None,
-    name: Annotated[str | None, typer.Option(help="Run name (folder under --output-dir).")] = None,
-    output_dir: Annotated[str | None, typer.Option(help="Parent folder of run folders.")] = None,
-    steps: Annotated[int | None, typer.Option(help="Override train.steps.")] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
-) -> None:
-    """Tune on training tasks, evaluate zero-shot on held-out tasks, write runs/<name>/."""
+def _resolve_config(
+    config: Path | None,
+    *,
+    model: str | None,
+    name: str | None,
+    output_dir: str | None,
+    steps: int | None,
+) -> ExperimentConfig:
+    """The config file (or the built-in default) with the command line's overrides. With
+    no file, a tiny model also gets the tiny settings and a run name of its own."""
     from instructkit.experiments.config import default_config, load_config, tiny_overrides
-    from instructkit.experiments.single import run_experiment
 
     cfg = load_config(config) if config else default_config()
     if model:
@@ -71,6 +66,26 @@ def run(
         cfg = cfg.model_copy(update={"output_dir": output_dir})
     if steps is not None:
         cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"steps": steps})})
+    return cfg
+
+
+@app.command()
+def run(
+    config: Annotated[
+        Path | None, typer.Argument(help="Experiment YAML; default: built-in.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="'default', 'tiny', 'tiny-t5', hub id or path.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Run name (folder under --output-dir).")] = None,
+    output_dir: Annotated[str | None, typer.Option(help="Parent folder of run folders.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Override train.steps.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Tune on training tasks, evaluate zero-shot on held-out tasks, write runs/<name>/."""
+    from instructkit.experiments.single import run_experiment
+
+    cfg = _resolve_config(config, model=model, name=name, output_dir=output_dir, steps=steps)
     run_experiment(cfg, console=console, show_progress=not quiet)
 
 
@@ -391,16 +406,9 @@ def train_cmd(
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Instruction-tune on the training tasks (resumable); the model goes to <run>/model."""
-    from instructkit.experiments.config import default_config, load_config
     from instructkit.experiments.single import train_experiment
 
-    cfg = load_config(config) if config else default_config()
-    if model:
-        cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"name": model})})
-    if name:
-        cfg = cfg.model_copy(update={"name": name})
-    if steps is not None:
-        cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"steps": steps})})
+    cfg = _resolve_config(config, model=model, name=name, output_dir=None, steps=steps)
     train_experiment(cfg, console=console, show_progress=not quiet)
 
 

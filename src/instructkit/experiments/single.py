@@ -264,38 +264,33 @@ def run_experiment(
         for i in eval_instances[t.name]
     ]
 
-    def evaluate(tag: str) -> dict[str, Any]:
+    def generate_on(view: FamilyAdapter, tag: str, label: str, progress: bool) -> dict[str, Any]:
         preds = generate_predictions(
-            adapter,
+            view,
             eval_examples,
             run_dir / f"predictions_{tag}.jsonl",
             max_new_tokens=config.eval.max_new_tokens,
             max_source_tokens=config.eval.max_source_tokens,
             batch_size=config.eval.batch_size,
             stop=config.eval.stop,
-            label=f"evaluating ({tag} tuning)",
-            show_progress=show_progress,
+            label=label,
+            show_progress=progress,
         )
         return aggregate(preds)
+
+    def evaluate(tag: str) -> dict[str, Any]:
+        return generate_on(adapter, tag, f"evaluating ({tag} tuning)", show_progress)
 
     name = loaded.name
     if config.eval.before_tuning:
         result.rows[f"{name} (before tuning)"] = evaluate("before")
 
     def evaluate_during(model_view: FamilyAdapter, step: int) -> dict[str, float]:
-        preds = generate_predictions(
-            model_view,
-            eval_examples,
-            run_dir / f"predictions_step{step}.jsonl",
-            max_new_tokens=config.eval.max_new_tokens,
-            max_source_tokens=config.eval.max_source_tokens,
-            batch_size=config.eval.batch_size,
-            stop=config.eval.stop,
-            label=f"evaluating (step {step})",
-            show_progress=False,
-        )
-        overall = aggregate(preds)["overall"]
-        return {"rougeL": overall["rougeL"], "exact_match": overall["exact_match"]}
+        overall = generate_on(model_view, f"step{step}", f"evaluating (step {step})", False)
+        return {
+            "rougeL": overall["overall"]["rougeL"],
+            "exact_match": overall["overall"]["exact_match"],
+        }
 
     adapter, result.train_losses = tune(
         config,
