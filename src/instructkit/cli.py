@@ -244,6 +244,82 @@ def audit(
         console.print(f"corpus overlap per training task: {hits or 'none'}")
 
 
+# ---- experiments ----------------------------------------------------------------------
+
+
+@app.command()
+def sweep(
+    config: Annotated[Path, typer.Argument(help="Sweep YAML (kind, name, store, base, ...).")],
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Run a sweep (leave-one-cluster-out, encoding matrix, scaling); finished cells are
+    skipped, so an interrupted sweep resumes."""
+    from instructkit.experiments.sweep_report import write_sweep_report
+    from instructkit.experiments.sweeps import load_sweep, run_sweep
+
+    cfg = load_sweep(config)
+    ran = run_sweep(cfg, console=console, show_progress=not quiet)
+    out = write_sweep_report(cfg.store, cfg.name)
+    console.print(f"{ran} cell(s) run; report in {out}/")
+
+
+@app.command()
+def results(
+    store: Annotated[Path, typer.Option(help="SQLite results store.")] = Path(
+        "runs/results.sqlite"
+    ),
+    experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
+    metric: Annotated[str | None, typer.Option(help="Only this metric.")] = None,
+    system: Annotated[str | None, typer.Option(help="Only this system.")] = None,
+    task: Annotated[str, typer.Option(help="Task, or * for all tasks together.")] = "*",
+) -> None:
+    """List stored results, filtered."""
+    from instructkit.experiments.store import ResultsStore
+
+    if not store.exists():
+        raise TaskFormatError(store, None, "no results store here")
+    filters = {
+        k: v
+        for k, v in {
+            "experiment": experiment,
+            "metric": metric,
+            "system": system,
+            "task": task,
+        }.items()
+        if v is not None
+    }
+    db = ResultsStore(store)
+    try:
+        rows = db.results(**filters)
+    finally:
+        db.close()
+    table = Table(title=f"{len(rows)} results")
+    for col in ("experiment", "cell", "system", "task", "template", "metric", "value"):
+        table.add_column(col, justify="right" if col == "value" else "left")
+    for r in rows:
+        table.add_row(
+            r.experiment, r.cell, r.system, r.task, r.template, r.metric, f"{r.value:.2f}"
+        )
+    console.print(table)
+
+
+@app.command()
+def report(
+    experiment: Annotated[str, typer.Argument(help="Experiment name in the store.")],
+    store: Annotated[Path, typer.Option(help="SQLite results store.")] = Path(
+        "runs/results.sqlite"
+    ),
+    output: Annotated[Path | None, typer.Option(help="Folder; default beside the store.")] = None,
+) -> None:
+    """Markdown tables, CSV and plots (PNG, SVG) of an experiment, from the store."""
+    from instructkit.experiments.sweep_report import write_sweep_report
+
+    if not store.exists():
+        raise TaskFormatError(store, None, "no results store here")
+    out = write_sweep_report(store, experiment, output)
+    console.print((out / "report.md").read_text(encoding="utf-8"), highlight=False)
+
+
 # ---- evaluation ---------------------------------------------------------------------
 
 

@@ -1,0 +1,204 @@
+"""Sweeps: experiments made of many single runs (cells), resumable through the store.
+
+Kinds (first form):
+
+- ``loco``: FLAN's leave-one-cluster-out: one model per held-out cluster;
+- ``encoding-matrix``: SuperNI's train × test encoding table: one model per training
+  encoding, each evaluated with every test encoding;
+- ``scaling-tasks`` / ``scaling-instances`` / ``scaling-models``: SuperNI's curves over
+  the number of training tasks, instances per task, and model size.
+
+Each cell is a single run (:func:`run_experiment`) with a config derived from ``base``;
+a cell whose config hash is already finished in the store is never run again.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rich.console import Console
+
+from instructkit.errors import ConfigError
+from instructkit.evaluation.run import aggregate, generate_predictions
+from instructkit.experiments.config import ExperimentConfig
+from instructkit.experiments.single import load_tasks, make_split, run_experiment, tune
+from instructkit.experiments.store import ResultsStore, config_hash
+from instructkit.models.adapters import adapter_for
+from instructkit.models.loading import load_model
+from instructkit.prompts.superni import ENCODINGS, encode_instance, get_encoding
+
+Kind = Literal["loco", "encoding-matrix", "scaling-tasks", "scaling-instances", "scaling-models"]
+
+
+class SweepConfig(BaseModel):
+    """A sweep: its kind, the values it varies, and the base single-run config."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind = Field(description="Which study.")
+    name: str = Field(description="Experiment name in the store and the report folder.")
+    store: str = Field("runs/results.sqlite", description="SQLite results store.")
+    base: ExperimentConfig = Field(default_factory=ExperimentConfig, description="Base run.")
+    clusters: list[str] = Field(default_factory=list, description="loco: held-out clusters.")
+    train_encodings: list[str] = Field(
+        default_factory=lambda: ["Def", "Pos(2)", "Def+Pos(2)"], description="encoding-matrix rows."
+    )
+    test_encodings: list[str] = Field(
+        default_factory=lambda: ["Def", "Pos(2)", "Def+Pos(2)"],
+        description="encoding-matrix columns.",
+    )
+    values: list[int] = Field(
+        default_factory=list, description="scaling-tasks / -instances: the x values."
+    )
+    models: list[str] = Field(default_factory=list, description="scaling-models: model names.")
+
+
+def load_sweep(path: str | Path) -> SweepConfig:
+    """Read and validate a sweep YAML; errors name the file and the field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(path, None, "sweep config not found") from None
+    except yaml.YAMLError:
+        raise ConfigError(path, None, "invalid YAML") from None
+    try:
+        cfg = SweepConfig.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(path, ".".join(str(x) for x in err["loc"]), err["msg"]) from None
+    for enc in [*cfg.train_encodings, *cfg.test_encodings]:
+        if enc not in ENCODINGS:
+            raise ConfigError(path, "train_encodings", f"unknown encoding {enc!r}")
+    return cfg
+
+
+def _with(cfg: ExperimentConfig, **sections: dict[str, Any]) -> ExperimentConfig:
+    update = {k: getattr(cfg, k).model_copy(update=v) for k, v in sections.items()}
+    return cfg.model_copy(update=update)
+
+
+def cells(sweep: SweepConfig) -> Iterator[tuple[str, ExperimentConfig]]:
+    """The (key, config) of every cell, in order."""
+    base = sweep.base.model_copy(update={"output_dir": str(Path(sweep.store).parent / sweep.name)})
+    if sweep.kind == "loco":
+        clusters = sweep.clusters or sorted({t.cluster or "" for t in load_tasks(base)})
+        for c in clusters:
+            cfg = _with(base, split={"protocol": "leave-one-cluster-out", "held_out": [c]})
+            yield f"held_out={c}", cfg.model_copy(update={"name": f"held_out={c}"})
+    elif sweep.kind == "encoding-matrix":
+        for enc in sweep.train_encodings:
+            cfg = _with(base, prompt={"encoding": enc})
+            yield f"train={enc}", cfg.model_copy(update={"name": f"train={enc}"})
+    elif sweep.kind == "scaling-tasks":
+        split = make_split(base, load_tasks(base))
+        order = sorted(split.train)
+        random.Random(base.seed).shuffle(order)
+        for n in sweep.values:
+            cfg = _with(base, tasks={"train_tasks": order[:n], "eval_tasks": split.eval})
+            yield f"train_tasks={n}", cfg.model_copy(update={"name": f"train_tasks={n}"})
+    elif sweep.kind == "scaling-instances":
+        for n in sweep.values:
+            cfg = _with(base, tasks={"train_instances_per_task": n})
+            yield f"instances={n}", cfg.model_copy(update={"name": f"instances={n}"})
+    else:
+        for m in sweep.models:
+            cfg = _with(base, model={"name": m})
+            yield f"model={m}", cfg.model_copy(update={"name": f"model={m.replace('/', '_')}"})
+
+
+def _system(label: str) -> str:
+    for tag in ("before tuning", "after tuning"):
+        if label.endswith(f"({tag})"):
+            return tag
+    return label
+
+
+def _rows(rows: dict[str, dict[str, Any]], template: str) -> list[tuple[str, str, str, str, float]]:
+    out = []
+    for label, r in rows.items():
+        system = _system(label)
+        for metric in ("rougeL", "exact_match"):
+            out.append((system, "*", template, metric, r["overall"][metric]))
+            for task, m in r["per_task"].items():
+                out.append((system, task, template, metric, m[metric]))
+    return out
+
+
+def _other_encodings(
+    cfg: ExperimentConfig, encodings: list[str], console: Console
+) -> list[tuple[str, str, str, str, float]]:
+    """Evaluate a cell's tuned model with further test encodings."""
+    tasks = load_tasks(cfg)
+    split = make_split(cfg, tasks)
+    adapter = adapter_for(load_model(cfg.model.name, seed=cfg.seed))
+    adapter, _ = tune(cfg, tasks, split, adapter, console=console, show_progress=False)
+    n = cfg.tasks.eval_instances_per_task
+    out: list[tuple[str, str, str, str, float]] = []
+    for enc in encodings:
+        examples = [
+            encode_instance(
+                tasks[t],
+                i,
+                get_encoding(enc),
+                count_tokens=adapter.count_tokens,
+                max_source_tokens=cfg.eval.max_source_tokens,
+            )
+            for t in split.eval
+            for i in tasks[t].instances[:n]
+        ]
+        preds = generate_predictions(
+            adapter,
+            examples,
+            cfg.run_dir / f"predictions_test={enc}.jsonl",
+            max_new_tokens=cfg.eval.max_new_tokens,
+            max_source_tokens=cfg.eval.max_source_tokens,
+            batch_size=cfg.eval.batch_size,
+            stop=cfg.eval.stop,
+            show_progress=False,
+        )
+        out += _rows({"(after tuning)": aggregate(preds)}, f"superni:{enc}")
+    return out
+
+
+def run_sweep(
+    sweep: SweepConfig, *, console: Console | None = None, show_progress: bool = True
+) -> int:
+    """Run every unfinished cell; returns the number of cells run now."""
+    console = console or Console()
+    store = ResultsStore(sweep.store)
+    ran = 0
+    try:
+        for key, cfg in cells(sweep):
+            chash = config_hash(cfg)
+            if store.is_done(sweep.name, key, chash):
+                console.print(f"[dim]{sweep.name}/{key}: done, skipped[/]")
+                continue
+            started = datetime.now(UTC).isoformat(timespec="seconds")
+            t0 = time.perf_counter()
+            console.print(f"[bold]{sweep.name}/{key}[/]")
+            result = run_experiment(cfg, console=console, show_progress=show_progress)
+            rows = _rows(result.rows, f"superni:{cfg.prompt.encoding}")
+            if sweep.kind == "encoding-matrix":
+                others = [e for e in sweep.test_encodings if e != cfg.prompt.encoding]
+                rows += _other_encodings(cfg, others, console)
+            store.record_cell(
+                sweep.name,
+                key,
+                chash,
+                cfg.model.name,
+                rows,
+                started=started,
+                seconds=time.perf_counter() - t0,
+            )
+            ran += 1
+    finally:
+        store.close()
+    return ran
