@@ -193,14 +193,14 @@ def audit(
     """Contamination audit: n-gram overlap between evaluation data and the training mixture."""
     from instructkit.experiments.single import make_mixture
     from instructkit.mixtures.audit import audit_corpus, audit_mixture
-    from instructkit.prompts import encode_instance
+    from instructkit.prompts.templates import render_prompt
 
     cfg, tasks, split = _config_tasks_split(config)
     n = ngram or cfg.audit.ngram
     train = make_mixture(cfg, tasks, split).examples
     eval_tasks = [tasks[t] for t in split.eval]
     prompts = {
-        t.name: encode_instance(t, t.instances[0], cfg.prompt.encoding).source
+        t.name: render_prompt(cfg.prompt.encoding, t, t.instances[0]).source
         for t in eval_tasks
         if t.instances
     }

@@ -135,3 +135,26 @@ def test_sigkill_midway_then_resume(tmp_path: Path) -> None:
     assert len(after) == 3 and ran == 3 - len(first)
     for cell, finished in first.items():
         assert after[cell] == finished
+
+
+def test_prompts_sweep_natinst_fields_and_fewshot(tmp_path: Path) -> None:
+    body = (
+        "kind: prompts\nname: p\nprompts: ['natinst:prompt', 'natinst:full instruction', "
+        "'flan:zeroshot', 'flan:fewshot']\n"
+    )
+    cfg = load_sweep(_sweep(tmp_path, body))
+    assert run_sweep(cfg, show_progress=False) == 4
+    rows = list(csv.reader((write_sweep_report(cfg.store, "p") / "results.csv").open()))
+    assert rows[0][0] == "prompt"
+    assert [r[0] for r in rows[1:]] == [
+        "natinst:prompt",
+        "natinst:full instruction",
+        "flan:zeroshot",
+        "flan:fewshot",
+    ]
+    src = (tmp_path / "p" / "prompt=flan-fewshot" / "predictions_after.jsonl").read_text()
+    assert src  # the run evaluated with the few-shot template
+    p = tmp_path / "bad.yaml"
+    p.write_text("kind: prompts\nname: q\nprompts: ['natinst:everything']\n")
+    with pytest.raises(ConfigError, match="field 'prompts'"):
+        load_sweep(p)

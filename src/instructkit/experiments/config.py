@@ -109,7 +109,9 @@ class PromptConfig(_Strict):
     """How instances become model inputs."""
 
     encoding: str = Field(
-        "Def+Pos(2)", description="SuperNI encoding of evaluation (and training), by table name."
+        "Def+Pos(2)",
+        description="Prompt of evaluation (and training): a SuperNI encoding name, or any "
+        "template id (superni:…, natinst:…, flan:…).",
     )
     train_encodings: list[str] | None = Field(
         None,
@@ -120,16 +122,23 @@ class PromptConfig(_Strict):
     @field_validator("encoding")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in ENCODINGS:
-            raise ValueError(f"unknown encoding {v!r}; known: {', '.join(ENCODINGS)}")
+        from instructkit.prompts.templates import is_known_prompt
+
+        if not is_known_prompt(v):
+            raise ValueError(
+                f"unknown encoding or template {v!r}; encodings: {', '.join(ENCODINGS)}; "
+                "or a template id such as natinst:full instruction or flan:3"
+            )
         return v
 
     @field_validator("train_encodings")
     @classmethod
     def _known_all(cls, v: list[str] | None) -> list[str] | None:
+        from instructkit.prompts.templates import is_known_prompt
+
         for e in v or []:
-            if e not in ENCODINGS:
-                raise ValueError(f"unknown encoding {e!r}; known: {', '.join(ENCODINGS)}")
+            if not is_known_prompt(e):
+                raise ValueError(f"unknown encoding or template {e!r}")
         if v is not None and not v:
             raise ValueError("give at least one encoding, or leave the field out")
         return v

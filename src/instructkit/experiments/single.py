@@ -40,7 +40,7 @@ from instructkit.mixtures.split import (
 )
 from instructkit.models.adapters import FamilyAdapter, adapter_for
 from instructkit.models.loading import load_model, load_pretrained
-from instructkit.prompts.superni import encode_instance, get_encoding
+from instructkit.prompts.templates import render_prompt
 from instructkit.tasks.builtin import builtin_tasks
 from instructkit.tasks.collection import TaskCollection, load_collection
 from instructkit.tasks.superni import write_json_atomic
@@ -254,11 +254,15 @@ def run_experiment(
         config.model.name, seed=config.seed, trust_remote_code=config.model.trust_remote_code
     )
     adapter = adapter_for(loaded)
-    enc = get_encoding(config.prompt.encoding)
     count = adapter.count_tokens
     eval_examples = [
-        encode_instance(
-            t, i, enc, count_tokens=count, max_source_tokens=config.eval.max_source_tokens
+        render_prompt(
+            config.prompt.encoding,
+            t,
+            i,
+            count_tokens=count,
+            max_source_tokens=config.eval.max_source_tokens,
+            seed=config.seed,
         )
         for t in eval_tasks
         for i in eval_instances[t.name]

@@ -149,4 +149,5 @@ class ResultsStore:
         if experiment:
             q += " WHERE experiment=?"
             args = (experiment,)
-        return list(self.db.execute(q + " ORDER BY experiment, finished", args).fetchall())
+        # rowid follows insertion: the order in which cells finished.
+        return list(self.db.execute(q + " ORDER BY rowid", args).fetchall())

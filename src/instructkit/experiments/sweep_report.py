@@ -28,7 +28,9 @@ SYSTEMS = ("copy demo", "before tuning", "after tuning")
 
 def _kind(cells: list[str]) -> str:
     prefix = cells[0].split("=", 1)[0]
-    return {"held_out": "loco", "train": "encoding-matrix"}.get(prefix, "scaling")
+    return {"held_out": "loco", "train": "encoding-matrix", "prompt": "prompts"}.get(
+        prefix, "scaling"
+    )
 
 
 def sweep_table(
@@ -38,7 +40,13 @@ def sweep_table(
     rows = [r for r in store.results(experiment=experiment, metric=metric) if r.task == "*"]
     if not rows:
         raise InstructkitError(f"no results for experiment '{experiment}' in {store.path}")
-    cells = list(dict.fromkeys(r.cell for r in rows))
+    # Cells in sweep order (as they finished); numeric x values in numeric order.
+    order = [c for _, c, _, _, _ in store.cells(experiment)]
+    cells = sorted(
+        {r.cell for r in rows}, key=lambda c: order.index(c) if c in order else len(order)
+    )
+    if all(c.split("=", 1)[1].isdigit() for c in cells):
+        cells.sort(key=lambda c: int(c.split("=", 1)[1]))
     kind = _kind(cells)
     value = {(r.cell, r.system, r.template): r.value for r in rows}
     if kind == "encoding-matrix":
@@ -86,11 +94,17 @@ def _plot(kind: str, header: list[str], body: list[list[str]], title: str, out: 
     else:
         xs = [r[0] for r in body]
         numeric = all(x.isdigit() for x in xs)
+        width = 0.8 / len(SYSTEMS)
         for k, s in enumerate(SYSTEMS):
             ys = [float(r[1 + k]) if r[1 + k] else float("nan") for r in body]
-            ax.plot([int(x) for x in xs] if numeric else xs, ys, marker="o", label=s)
+            if numeric:
+                ax.plot([int(x) for x in xs], ys, marker="o", label=s)
+            else:  # prompts or model names: bars
+                ax.bar([i + k * width for i in range(len(xs))], ys, width, label=s)
         if numeric:
             ax.set_xscale("log")
+        else:
+            ax.set_xticks([i + width for i in range(len(xs))], xs, rotation=30, ha="right")
         ax.set_xlabel(header[0])
         ax.set_ylabel("ROUGE-L")
         ax.legend()
@@ -118,6 +132,7 @@ def write_sweep_report(
     title = {
         "loco": "Leave-one-cluster-out",
         "encoding-matrix": "Train × test encoding",
+        "prompts": "Prompt ablation",
         "scaling": "Scaling",
     }[kind]
     _plot(kind, header, body, f"{title}: {experiment}", out / "plot")

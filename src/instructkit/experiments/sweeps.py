@@ -32,9 +32,12 @@ from instructkit.experiments.single import load_tasks, make_split, run_experimen
 from instructkit.experiments.store import ResultsStore, config_hash
 from instructkit.models.adapters import adapter_for
 from instructkit.models.loading import load_model
-from instructkit.prompts.superni import ENCODINGS, encode_instance, get_encoding
+from instructkit.prompts.superni import ENCODINGS
+from instructkit.prompts.templates import is_known_prompt, render_prompt
 
-Kind = Literal["loco", "encoding-matrix", "scaling-tasks", "scaling-instances", "scaling-models"]
+Kind = Literal[
+    "loco", "encoding-matrix", "prompts", "scaling-tasks", "scaling-instances", "scaling-models"
+]
 
 
 class SweepConfig(BaseModel):
@@ -58,6 +61,11 @@ class SweepConfig(BaseModel):
         default_factory=list, description="scaling-tasks / -instances: the x values."
     )
     models: list[str] = Field(default_factory=list, description="scaling-models: model names.")
+    prompts: list[str] = Field(
+        default_factory=list,
+        description="prompts: encodings or template ids, one model each (e.g. the NI v1 field "
+        "sets natinst:prompt ... natinst:full instruction, or flan:zeroshot vs flan:fewshot).",
+    )
 
 
 def load_sweep(path: str | Path) -> SweepConfig:
@@ -74,9 +82,14 @@ def load_sweep(path: str | Path) -> SweepConfig:
     except ValidationError as e:
         err = e.errors()[0]
         raise ConfigError(path, ".".join(str(x) for x in err["loc"]), err["msg"]) from None
-    for enc in [*cfg.train_encodings, *cfg.test_encodings]:
-        if enc not in ENCODINGS:
-            raise ConfigError(path, "train_encodings", f"unknown encoding {enc!r}")
+    for field, names in (
+        ("train_encodings", cfg.train_encodings),
+        ("test_encodings", cfg.test_encodings),
+        ("prompts", cfg.prompts),
+    ):
+        for name in names:
+            if not is_known_prompt(name):
+                raise ConfigError(path, field, f"unknown encoding or template {name!r}")
     return cfg
 
 
@@ -97,6 +110,10 @@ def cells(sweep: SweepConfig) -> Iterator[tuple[str, ExperimentConfig]]:
         for enc in sweep.train_encodings:
             cfg = _with(base, prompt={"encoding": enc})
             yield f"train={enc}", cfg.model_copy(update={"name": f"train={enc}"})
+    elif sweep.kind == "prompts":
+        for p in sweep.prompts:
+            cfg = _with(base, prompt={"encoding": p})
+            yield f"prompt={p}", cfg.model_copy(update={"name": f"prompt={p.replace(':', '-')}"})
     elif sweep.kind == "scaling-tasks":
         split = make_split(base, load_tasks(base))
         order = sorted(split.train)
@@ -112,6 +129,10 @@ def cells(sweep: SweepConfig) -> Iterator[tuple[str, ExperimentConfig]]:
         for m in sweep.models:
             cfg = _with(base, model={"name": m})
             yield f"model={m}", cfg.model_copy(update={"name": f"model={m.replace('/', '_')}"})
+
+
+def _template_key(name: str) -> str:
+    return f"superni:{name}" if name in ENCODINGS else name
 
 
 def _system(label: str) -> str:
@@ -144,12 +165,13 @@ def _other_encodings(
     out: list[tuple[str, str, str, str, float]] = []
     for enc in encodings:
         examples = [
-            encode_instance(
+            render_prompt(
+                enc,
                 tasks[t],
                 i,
-                get_encoding(enc),
                 count_tokens=adapter.count_tokens,
                 max_source_tokens=cfg.eval.max_source_tokens,
+                seed=cfg.seed,
             )
             for t in split.eval
             for i in tasks[t].instances[:n]
@@ -164,7 +186,7 @@ def _other_encodings(
             stop=cfg.eval.stop,
             show_progress=False,
         )
-        out += _rows({"(after tuning)": aggregate(preds)}, f"superni:{enc}")
+        out += _rows({"(after tuning)": aggregate(preds)}, _template_key(enc))
     return out
 
 
@@ -185,7 +207,7 @@ def run_sweep(
             t0 = time.perf_counter()
             console.print(f"[bold]{sweep.name}/{key}[/]")
             result = run_experiment(cfg, console=console, show_progress=show_progress)
-            rows = _rows(result.rows, f"superni:{cfg.prompt.encoding}")
+            rows = _rows(result.rows, _template_key(cfg.prompt.encoding))
             if sweep.kind == "encoding-matrix":
                 others = [e for e in sweep.test_encodings if e != cfg.prompt.encoding]
                 rows += _other_encodings(cfg, others, console)

@@ -26,7 +26,8 @@ import numpy as np
 
 from instructkit.errors import InstructkitError
 from instructkit.prompts.example import PromptedExample
-from instructkit.prompts.superni import encode_instance, get_encoding
+from instructkit.prompts.superni import get_encoding
+from instructkit.prompts.templates import is_known_prompt, render_prompt
 from instructkit.tasks.collection import TaskCollection
 
 Rate = Literal["examples-proportional", "temperature", "uniform"]
@@ -176,13 +177,15 @@ def build_mixture(
     Tk-Instruct does when it mixes encodings during training.
     """
     names = [encoding] if isinstance(encoding, str) else list(encoding)
-    encs = [get_encoding(n) for n in names]
+    for n in names:
+        if not is_known_prompt(n):
+            get_encoding(n)  # raises the "did you mean" error
     rng = random.Random(f"{seed}:encodings")
     pools: dict[str, list[PromptedExample]] = {}
     for name in task_names:
         task = tasks[name]
         pools[name] = [
-            encode_instance(task, inst, encs[0] if len(encs) == 1 else rng.choice(encs))
+            render_prompt(names[0] if len(names) == 1 else rng.choice(names), task, inst, seed=seed)
             for inst in task.instances[:max_per_task]
         ]
     return mixture_from_pools(
