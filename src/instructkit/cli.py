@@ -7,6 +7,7 @@ status 1; nothing else is caught.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -249,18 +250,40 @@ def audit(
 
 @app.command()
 def sweep(
-    config: Annotated[Path, typer.Argument(help="Sweep YAML (kind, name, store, base, ...).")],
+    config: Annotated[
+        str,
+        typer.Argument(
+            help="Sweep YAML, or builtin:<name> (loco, encoding_matrix, natinst_fields, "
+            "fewshot, scaling_tasks, scaling_instances)."
+        ),
+    ],
+    model: Annotated[
+        str | None, typer.Option(help="Override the base model ('tiny' also shrinks the run).")
+    ] = None,
+    store: Annotated[str | None, typer.Option(help="Override the results store.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
-    """Run a sweep (leave-one-cluster-out, encoding matrix, scaling); finished cells are
-    skipped, so an interrupted sweep resumes."""
+    """Run a sweep (leave-one-cluster-out, encoding matrix, prompts, scaling); finished
+    cells are skipped, so an interrupted sweep resumes."""
+    from instructkit.experiments.config import tiny_overrides
     from instructkit.experiments.sweep_report import write_sweep_report
     from instructkit.experiments.sweeps import load_sweep, run_sweep
 
     cfg = load_sweep(config)
+    if model:
+        base = cfg.base.model_copy(
+            update={"model": cfg.base.model.model_copy(update={"name": model})}
+        )
+        if model.startswith("tiny"):
+            base = tiny_overrides(base)
+        cfg = cfg.model_copy(update={"base": base, "name": f"{cfg.name}-{model.replace('/', '_')}"})
+    if store:
+        cfg = cfg.model_copy(update={"store": store})
+    t0 = time.perf_counter()
     ran = run_sweep(cfg, console=console, show_progress=not quiet)
     out = write_sweep_report(cfg.store, cfg.name)
-    console.print(f"{ran} cell(s) run; report in {out}/")
+    console.print((out / "report.md").read_text(encoding="utf-8"), highlight=False, markup=False)
+    console.print(f"{ran} cell(s) run in {time.perf_counter() - t0:.0f} s; report in {out}/")
 
 
 @app.command()
@@ -317,7 +340,7 @@ def report(
     if not store.exists():
         raise TaskFormatError(store, None, "no results store here")
     out = write_sweep_report(store, experiment, output)
-    console.print((out / "report.md").read_text(encoding="utf-8"), highlight=False)
+    console.print((out / "report.md").read_text(encoding="utf-8"), highlight=False, markup=False)
 
 
 # ---- evaluation ---------------------------------------------------------------------

@@ -42,6 +42,7 @@ def test_tiny_run_end_to_end(tmp_path: Path) -> None:
     assert list(systems) == [
         "copy input",
         "copy demo",
+        "majority class",
         "tiny (before tuning)",
         "tiny (after tuning)",
     ]

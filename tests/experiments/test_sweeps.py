@@ -63,7 +63,14 @@ def test_loco_sweep_report_matches_store_and_resumes(tmp_path: Path) -> None:
     assert run_sweep(cfg, show_progress=False) == 0  # nothing recomputed
     out = write_sweep_report(cfg.store, "loco")
     rows = list(csv.reader((out / "results.csv").open()))
-    assert rows[0] == ["held_out", "copy demo", "before tuning", "after tuning"]
+    assert rows[0] == [
+        "held_out",
+        "copy input",
+        "copy demo",
+        "majority class",
+        "before tuning",
+        "after tuning",
+    ]
     store = ResultsStore(cfg.store)
     for row in rows[1:]:
         for system, shown in zip(rows[0][1:], row[1:], strict=True):
@@ -158,3 +165,59 @@ def test_prompts_sweep_natinst_fields_and_fewshot(tmp_path: Path) -> None:
     p.write_text("kind: prompts\nname: q\nprompts: ['natinst:everything']\n")
     with pytest.raises(ConfigError, match="field 'prompts'"):
         load_sweep(p)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["loco", "encoding_matrix", "natinst_fields", "fewshot", "scaling_tasks", "scaling_instances"],
+)
+def test_builtin_sweep_configs_load(name: str) -> None:
+    cfg = load_sweep(f"builtin:{name}")
+    assert cfg.base.model.name == "default"
+    keys = [
+        k for k, _ in __import__("instructkit.experiments.sweeps", fromlist=["cells"]).cells(cfg)
+    ]
+    assert len(keys) >= 2 and len(set(keys)) == len(keys)
+
+
+def test_builtin_sweep_cli_tiny(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "instructkit.cli",
+            "sweep",
+            "builtin:fewshot",
+            "--model",
+            "tiny",
+            "--store",
+            str(tmp_path / "r.sqlite"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert "| flan:zeroshot |" in r.stdout and "![plot](plot.png)" in r.stdout
+    assert (tmp_path / "fewshot-small-tiny" / "plot.svg").exists()
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "instructkit.cli",
+            "results",
+            "--store",
+            str(tmp_path / "r.sqlite"),
+            "--metric",
+            "rougeL",
+            "--system",
+            "after tuning",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert r.returncode == 0 and "prompt=flan:fewshot" in r.stdout

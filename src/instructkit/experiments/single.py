@@ -20,7 +20,7 @@ from accelerate.utils import set_seed
 from rich.console import Console
 
 from instructkit.errors import ConfigError
-from instructkit.evaluation.baselines import BASELINES
+from instructkit.evaluation.baselines import ALL_BASELINES
 from instructkit.evaluation.run import aggregate, baseline_predictions, generate_predictions
 from instructkit.experiments.config import ExperimentConfig, dump_config
 from instructkit.experiments.report import per_task_table, render_markdown, results_table
@@ -246,7 +246,7 @@ def run_experiment(
     eval_instances = {t.name: t.instances[:n_eval] for t in eval_tasks}
 
     result = RunResult(run_dir=run_dir, split=split)
-    for label, fn in BASELINES.items():
+    for label, fn in ALL_BASELINES.items():
         preds = baseline_predictions(eval_tasks, eval_instances, fn)
         result.rows[label] = aggregate(preds)
 

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 from instructkit.errors import InstructkitError
 from instructkit.experiments.store import ResultsStore
 
-SYSTEMS = ("copy demo", "before tuning", "after tuning")
+SYSTEMS = ("copy input", "copy demo", "majority class", "before tuning", "after tuning")
 
 
 def _kind(cells: list[str]) -> str:

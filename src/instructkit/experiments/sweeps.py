@@ -68,8 +68,32 @@ class SweepConfig(BaseModel):
     )
 
 
+BUILTIN_SWEEPS = (
+    "loco",
+    "encoding_matrix",
+    "natinst_fields",
+    "fewshot",
+    "scaling_tasks",
+    "scaling_instances",
+)
+
+
+def builtin_sweep_path(name: str) -> Path:
+    """A small-scale sweep config shipped with the package (``builtin:<name>``)."""
+    from importlib.resources import files
+
+    from instructkit.errors import UnknownNameError
+
+    if name not in BUILTIN_SWEEPS:
+        raise UnknownNameError("built-in sweep", name, list(BUILTIN_SWEEPS))
+    return Path(str(files("instructkit") / "configs" / "sweeps" / f"{name}.yaml"))
+
+
 def load_sweep(path: str | Path) -> SweepConfig:
-    """Read and validate a sweep YAML; errors name the file and the field."""
+    """Read and validate a sweep YAML (or ``builtin:<name>``); errors name the file and
+    the field."""
+    if isinstance(path, str) and path.startswith("builtin:"):
+        path = builtin_sweep_path(path.removeprefix("builtin:"))
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
