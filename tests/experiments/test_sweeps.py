@@ -169,7 +169,15 @@ def test_prompts_sweep_natinst_fields_and_fewshot(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["loco", "encoding_matrix", "natinst_fields", "fewshot", "scaling_tasks", "scaling_instances"],
+    [
+        "loco",
+        "encoding_matrix",
+        "natinst_fields",
+        "fewshot",
+        "templates",
+        "scaling_tasks",
+        "scaling_instances",
+    ],
 )
 def test_builtin_sweep_configs_load(name: str) -> None:
     cfg = load_sweep(f"builtin:{name}")
@@ -221,3 +229,37 @@ def test_builtin_sweep_cli_tiny(tmp_path: Path) -> None:
         env={**os.environ, "COLUMNS": "200"},
     )
     assert r.returncode == 0 and "prompt=flan:fewshot" in r.stdout
+
+
+def test_templates_sweep_reports_median_and_iqr(tmp_path: Path) -> None:
+    from instructkit.evaluation.stats import median_iqr
+
+    body = (
+        "kind: templates\nname: t\nvalues: [1, 3]\neval_templates: ['flan:1', 'flan:2', 'flan:3']\n"
+    )
+    cfg = load_sweep(_sweep(tmp_path, body))
+    assert run_sweep(cfg, show_progress=False) == 2
+    out = write_sweep_report(cfg.store, "t")
+    rows = list(csv.reader((out / "results.csv").open()))
+    assert rows[0][:3] == ["templates per task", "median", "Q1"] and [r[0] for r in rows[1:]] == [
+        "1",
+        "3",
+    ]
+    store = ResultsStore(cfg.store)
+    for row in rows[1:]:
+        vals = [
+            r.value
+            for r in store.results(
+                experiment="t",
+                cell=f"templates={row[0]}",
+                system="after tuning",
+                task="*",
+                metric="rougeL",
+            )
+        ]
+        assert len(vals) == 3
+        assert (
+            row[1] == f"{median_iqr(vals).median:.1f}" and row[4] == f"{median_iqr(vals).iqr:.1f}"
+        )
+    store.close()
+    assert (out / "plot.png").stat().st_size > 0

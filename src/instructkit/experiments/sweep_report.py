@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from instructkit.errors import InstructkitError
+from instructkit.evaluation.stats import median_iqr
 from instructkit.experiments.store import ResultsStore
 
 SYSTEMS = ("copy input", "copy demo", "majority class", "before tuning", "after tuning")
@@ -28,9 +29,12 @@ SYSTEMS = ("copy input", "copy demo", "majority class", "before tuning", "after 
 
 def _kind(cells: list[str]) -> str:
     prefix = cells[0].split("=", 1)[0]
-    return {"held_out": "loco", "train": "encoding-matrix", "prompt": "prompts"}.get(
-        prefix, "scaling"
-    )
+    return {
+        "held_out": "loco",
+        "train": "encoding-matrix",
+        "prompt": "prompts",
+        "templates": "templates",
+    }.get(prefix, "scaling")
 
 
 def sweep_table(
@@ -49,6 +53,24 @@ def sweep_table(
         cells.sort(key=lambda c: int(c.split("=", 1)[1]))
     kind = _kind(cells)
     value = {(r.cell, r.system, r.template): r.value for r in rows}
+    if kind == "templates":
+        # T0: the spread over evaluation templates of the tuned model's ROUGE-L.
+        header = ["templates per task", "median", "Q1", "Q3", "IQR", "eval templates"]
+        body = []
+        for c in cells:
+            vals = [v for (cc, s, _), v in value.items() if cc == c and s == "after tuning"]
+            sp = median_iqr(vals)
+            body.append(
+                [
+                    c.split("=", 1)[1],
+                    f"{sp.median:.1f}",
+                    f"{sp.q1:.1f}",
+                    f"{sp.q3:.1f}",
+                    f"{sp.iqr:.1f}",
+                    str(sp.n),
+                ]
+            )
+        return kind, header, body
     if kind == "encoding-matrix":
         tests = sorted({r.template for r in rows if r.system == "after tuning"})
         header = ["train \\ test", *[t.removeprefix("superni:") for t in tests]]
@@ -68,9 +90,20 @@ def sweep_table(
     return kind, header, body
 
 
-def _plot(kind: str, header: list[str], body: list[list[str]], title: str, out: Path) -> None:
+def _plot(
+    kind: str,
+    header: list[str],
+    body: list[list[str]],
+    title: str,
+    out: Path,
+    spreads: dict[str, list[float]] | None = None,
+) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    if kind == "encoding-matrix":
+    if kind == "templates" and spreads:
+        ax.boxplot(list(spreads.values()), tick_labels=list(spreads))
+        ax.set_xlabel("templates per training task")
+        ax.set_ylabel("ROUGE-L over evaluation templates")
+    elif kind == "encoding-matrix":
         data = [[float(x) for x in row[1:]] for row in body]
         im = ax.imshow(data, cmap="viridis")
         ax.set_xticks(range(len(header) - 1), header[1:], rotation=30, ha="right")
@@ -123,6 +156,12 @@ def write_sweep_report(
     try:
         kind, header, body = sweep_table(store, experiment)
         timings = store.cells(experiment)
+        spreads: dict[str, list[float]] = {}
+        if kind == "templates":
+            for r in store.results(
+                experiment=experiment, system="after tuning", task="*", metric="rougeL"
+            ):
+                spreads.setdefault(r.cell.split("=", 1)[1], []).append(r.value)
     finally:
         store.close()
     out = Path(out_dir) if out_dir else Path(store_path).parent / experiment
@@ -133,9 +172,10 @@ def write_sweep_report(
         "loco": "Leave-one-cluster-out",
         "encoding-matrix": "Train × test encoding",
         "prompts": "Prompt ablation",
+        "templates": "Templates per training task (T0)",
         "scaling": "Scaling",
     }[kind]
-    _plot(kind, header, body, f"{title}: {experiment}", out / "plot")
+    _plot(kind, header, body, f"{title}: {experiment}", out / "plot", spreads)
     lines = [
         f"# {title}: `{experiment}`",
         "",

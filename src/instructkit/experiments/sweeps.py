@@ -36,8 +36,17 @@ from instructkit.prompts.superni import ENCODINGS
 from instructkit.prompts.templates import is_known_prompt, render_prompt
 
 Kind = Literal[
-    "loco", "encoding-matrix", "prompts", "scaling-tasks", "scaling-instances", "scaling-models"
+    "loco",
+    "encoding-matrix",
+    "prompts",
+    "templates",
+    "scaling-tasks",
+    "scaling-instances",
+    "scaling-models",
 ]
+
+# FLAN templates that state the task (the turned-around ones have other targets).
+FORWARD_TEMPLATES = [f"flan:{k}" for k in range(1, 8)]
 
 
 class SweepConfig(BaseModel):
@@ -66,6 +75,10 @@ class SweepConfig(BaseModel):
         description="prompts: encodings or template ids, one model each (e.g. the NI v1 field "
         "sets natinst:prompt ... natinst:full instruction, or flan:zeroshot vs flan:fewshot).",
     )
+    eval_templates: list[str] = Field(
+        default_factory=lambda: list(FORWARD_TEMPLATES),
+        description="templates: every held-out task is evaluated with each of these.",
+    )
 
 
 BUILTIN_SWEEPS = (
@@ -73,6 +86,7 @@ BUILTIN_SWEEPS = (
     "encoding_matrix",
     "natinst_fields",
     "fewshot",
+    "templates",
     "scaling_tasks",
     "scaling_instances",
 )
@@ -138,6 +152,17 @@ def cells(sweep: SweepConfig) -> Iterator[tuple[str, ExperimentConfig]]:
         for p in sweep.prompts:
             cfg = _with(base, prompt={"encoding": p})
             yield f"prompt={p}", cfg.model_copy(update={"name": f"prompt={p.replace(':', '-')}"})
+    elif sweep.kind == "templates":
+        # T0: k templates per training task (drawn per instance), the same evaluation.
+        for k in sweep.values:
+            cfg = _with(
+                base,
+                prompt={
+                    "encoding": sweep.eval_templates[0],
+                    "train_encodings": FORWARD_TEMPLATES[:k],
+                },
+            )
+            yield f"templates={k}", cfg.model_copy(update={"name": f"templates={k}"})
     elif sweep.kind == "scaling-tasks":
         split = make_split(base, load_tasks(base))
         order = sorted(split.train)
@@ -232,8 +257,13 @@ def run_sweep(
             console.print(f"[bold]{sweep.name}/{key}[/]")
             result = run_experiment(cfg, console=console, show_progress=show_progress)
             rows = _rows(result.rows, _template_key(cfg.prompt.encoding))
-            if sweep.kind == "encoding-matrix":
-                others = [e for e in sweep.test_encodings if e != cfg.prompt.encoding]
+            if sweep.kind in ("encoding-matrix", "templates"):
+                tests = (
+                    sweep.test_encodings
+                    if sweep.kind == "encoding-matrix"
+                    else sweep.eval_templates
+                )
+                others = [e for e in tests if e != cfg.prompt.encoding]
                 rows += _other_encodings(cfg, others, console)
             store.record_cell(
                 sweep.name,
