@@ -197,18 +197,24 @@ def tune(
     return adapter, tr.losses
 
 
+def prepare_run(config: ExperimentConfig) -> tuple[TaskCollection, Split]:
+    """Seed everything, create the run folder with the resolved config, and make the
+    split (saved as ``split.json``)."""
+    set_seed(config.seed)
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    (config.run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+    tasks = load_tasks(config)
+    split = make_split(config, tasks)
+    write_json_atomic(config.run_dir / "split.json", split.to_json())
+    return tasks, split
+
+
 def train_experiment(
     config: ExperimentConfig, *, console: Console | None = None, show_progress: bool = True
 ) -> list[float]:
     """Only the tuning part of a run (``instructkit train``); returns the losses."""
     console = console or Console()
-    set_seed(config.seed)
-    run_dir = config.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-    tasks = load_tasks(config)
-    split = make_split(config, tasks)
-    write_json_atomic(run_dir / "split.json", split.to_json())
+    tasks, split = prepare_run(config)
     loaded = load_model(
         config.model.name, seed=config.seed, trust_remote_code=config.model.trust_remote_code
     )
@@ -229,14 +235,8 @@ def run_experiment(
     """Run (or resume) a single experiment and write its run folder."""
     console = console or Console()
     t0 = time.perf_counter()
-    set_seed(config.seed)
+    tasks, split = prepare_run(config)
     run_dir = config.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-
-    tasks = load_tasks(config)
-    split = make_split(config, tasks)
-    write_json_atomic(run_dir / "split.json", split.to_json())
     console.print(
         f"[bold]{config.name}[/]: {len(split.train)} training tasks, {len(split.eval)} held-out "
         f"tasks ({split.protocol}), encoding {config.prompt.encoding}, model {config.model.name}"
