@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import torch
 
-from instructkit.models.adapters import FamilyAdapter
+from instructkit.models.adapters import FamilyAdapter, pad_right
 from instructkit.prompts.example import PromptedExample
 
 
@@ -61,16 +61,6 @@ def _split(
     return ctx, [adapter.encode(" " + o) for o in options]
 
 
-def _pad(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r)
-        mask[i, : len(r)] = 1
-    return ids, mask
-
-
 def _gather(logprobs: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> list[float]:
     picked = logprobs.gather(-1, ids.unsqueeze(-1)).squeeze(-1) * mask
     return [float(x) for x in picked.sum(-1)]
@@ -88,7 +78,7 @@ def score_options(
     device = next(adapter.model.parameters()).device
     ctx, conts = _split(adapter, source, options)
     n = len(conts)
-    opt_ids, opt_mask = _pad(conts, adapter.pad_id)
+    opt_ids, opt_mask = pad_right(conts, adapter.pad_id)
     opt_ids, opt_mask = opt_ids.to(device), opt_mask.to(device)
     if adapter.family == "encoder-decoder":
         enc_ids = torch.tensor([ctx], device=device)

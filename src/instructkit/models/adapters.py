@@ -26,6 +26,17 @@ from instructkit.models.loading import Family, LoadedModel
 IGNORE_INDEX = -100
 
 
+def pad_right(rows: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token rows right-padded to one width, and their attention mask."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, : len(r)] = 1
+    return ids, mask
+
+
 class StopOnStrings(StoppingCriteria):
     """Marks a row finished once its generated text contains one of the stop strings."""
 
@@ -313,14 +324,8 @@ class EncoderDecoderAdapter(FamilyAdapter):
     ) -> dict[str, torch.Tensor]:
         src = [lengths.cut(self.encode(s)) for s in sources]
         tgt = [[*self.encode(t)[: lengths.max_target_tokens - 1], self.eos_id] for t in targets]
-        sw, tw = max(len(s) for s in src), max(len(t) for t in tgt)
-        ids = torch.full((len(src), sw), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(src), sw), dtype=torch.long)
-        lab = torch.full((len(tgt), tw), IGNORE_INDEX, dtype=torch.long)
-        for i, (s, t) in enumerate(zip(src, tgt, strict=True)):
-            ids[i, : len(s)] = torch.tensor(s)
-            mask[i, : len(s)] = 1
-            lab[i, : len(t)] = torch.tensor(t)
+        ids, mask = pad_right(src, self.pad_id)
+        lab, _ = pad_right(tgt, IGNORE_INDEX)
         return {"input_ids": ids, "attention_mask": mask, "labels": lab}
 
     def _generate_batch(
@@ -332,12 +337,7 @@ class EncoderDecoderAdapter(FamilyAdapter):
         stop: Sequence[str] = (),
     ) -> list[str]:
         enc = [[*self.encode(s)[-max_source_tokens:], self.eos_id] for s in sources]
-        width = max(len(e) for e in enc)
-        ids = torch.full((len(enc), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(enc), width), dtype=torch.long)
-        for i, e in enumerate(enc):
-            ids[i, : len(e)] = torch.tensor(e)
-            mask[i, : len(e)] = 1
+        ids, mask = pad_right(enc, self.pad_id)
         device = next(self.model.parameters()).device
         gen = cast(Any, self.model).generate(
             input_ids=ids.to(device),
