@@ -263,3 +263,182 @@ def test_templates_sweep_reports_median_and_iqr(tmp_path: Path) -> None:
         )
     store.close()
     assert (out / "plot.png").stat().st_size > 0
+
+
+def _train_tasks(run_dir: Path) -> list[str]:
+    import json
+
+    return json.loads((run_dir / "split.json").read_text())["train"]
+
+
+def test_clusters_sweep_adds_whole_clusters_in_order(tmp_path: Path) -> None:
+    from instructkit.tasks.builtin import builtin_tasks
+
+    body = "kind: clusters\nname: c\nvalues: [1, 2]\nclusters: [counting, ordering]\n"
+    cfg = load_sweep(_sweep(tmp_path, body))
+    assert run_sweep(cfg, show_progress=False) == 2
+    tasks = builtin_tasks(n_instances=24)
+    runs = tmp_path / "c"
+    one, two = _train_tasks(runs / "clusters=1"), _train_tasks(runs / "clusters=2")
+    assert {tasks[t].cluster for t in one} == {"counting"}
+    assert {tasks[t].cluster for t in two} == {"counting", "ordering"}
+    rows = list(csv.reader((write_sweep_report(cfg.store, "c") / "results.csv").open()))
+    assert rows[0][0] == "training clusters" and [r[0] for r in rows[1:]] == ["1", "2"]
+    # The untuned model's predictions were generated once and shared by both cells.
+    assert len(list((tmp_path / "untuned-predictions").glob("*.jsonl"))) == 1
+    before = [
+        (runs / c / "predictions_before.jsonl").read_text() for c in ("clusters=1", "clusters=2")
+    ]
+    assert before[0] == before[1] and before[0]
+
+
+def test_datasets_sweep_takes_k_tasks_per_cluster_and_reports_per_task(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from instructkit.evaluation.stats import median_iqr
+    from instructkit.tasks.builtin import builtin_tasks
+
+    body = (
+        "kind: datasets\nname: d\nvalues: [1, 2]\neval_templates: ['flan:1', 'flan:2', 'flan:3']\n"
+    )
+    cfg = load_sweep(_sweep(tmp_path, body))
+    assert run_sweep(cfg, show_progress=False) == 2
+    tasks = builtin_tasks(n_instances=24)
+    for k in (1, 2):
+        per_cluster = Counter(
+            tasks[t].cluster for t in _train_tasks(tmp_path / "d" / f"datasets={k}")
+        )
+        assert set(per_cluster.values()) == {k} and "ciphers" not in per_cluster
+    out = write_sweep_report(cfg.store, "d")
+    rows = list(csv.reader((out / "results.csv").open()))
+    held_out = rows[0][6:]
+    assert held_out and all(tasks[t].cluster == "ciphers" for t in held_out)
+    store = ResultsStore(cfg.store)
+    for row in rows[1:]:
+        for task, cell_text in zip(held_out, row[6:], strict=True):
+            vals = [
+                r.value
+                for r in store.results(
+                    experiment="d",
+                    cell=f"datasets={row[0]}",
+                    system="after tuning",
+                    task=task,
+                    metric="rougeL",
+                )
+            ]
+            sp = median_iqr(vals)
+            assert len(vals) == 3 and cell_text == f"{sp.median:.1f} ({sp.iqr:.1f})"
+    store.close()
+    assert (out / "plot.svg").stat().st_size > 0
+
+
+def test_prompt_tuning_sweep_starts_from_the_tuned_model(tmp_path: Path) -> None:
+    import json
+
+    body = (
+        "kind: prompt-tuning\nname: pt\n"
+        "prompt_tuning: {steps: 2, learning_rate: 0.03, warmup_steps: 0, save_every: 0, "
+        "tuning: {method: prompt-tuning, num_virtual_tokens: 4}}\n"
+    )
+    cfg = load_sweep(_sweep(tmp_path, body))
+    assert run_sweep(cfg, show_progress=False) == 3
+    runs = tmp_path / "pt"
+    tuned = yaml_load(runs / "prompt-tuned_instruction-tuned" / "config.yaml")
+    assert tuned["model"]["name"] == str(runs / "instruction-tuned" / "model")
+    assert tuned["train"]["tuning"]["method"] == "prompt-tuning"
+    assert (runs / "prompt-tuned_untuned" / "model" / "adapter_config.json").exists()
+    # The soft prompt is trained on the held-out tasks, never on their evaluation instances.
+    split = json.loads((runs / "prompt-tuned_untuned" / "split.json").read_text())
+    assert split["eval"] and all(t.startswith("ik") for t in split["eval"])
+    out = write_sweep_report(cfg.store, "pt")
+    rows = list(csv.reader((out / "results.csv").open()))
+    assert rows[0] == [
+        "start",
+        "copy input",
+        "copy demo",
+        "majority class",
+        "zero-shot",
+        "prompt-tuned",
+    ]
+    assert [r[0] for r in rows[1:]] == ["untuned", "instruction-tuned"]
+    store = ResultsStore(cfg.store)
+    zero_shot = store.results(
+        experiment="pt",
+        cell="stage=instruction tuning",
+        system="after tuning",
+        task="*",
+        metric="rougeL",
+    )
+    tuned_start = store.results(
+        experiment="pt",
+        cell="start=instruction-tuned",
+        system="before tuning",
+        task="*",
+        metric="rougeL",
+    )
+    # The tuned starting point evaluated zero-shot is the instruction-tuning stage's result.
+    assert zero_shot[0].value == tuned_start[0].value and rows[2][4] == f"{zero_shot[0].value:.1f}"
+    store.close()
+
+
+def test_adaptation_mixture_skips_the_evaluation_instances() -> None:
+    from instructkit.experiments.config import ExperimentConfig
+    from instructkit.experiments.single import load_tasks, make_mixture, make_split
+
+    cfg = ExperimentConfig.model_validate(
+        {
+            "tasks": {
+                "n_instances": 30,
+                "eval_instances_per_task": 5,
+                "train_instances_per_task": 10,
+                "adapt_on_eval_tasks": True,
+            }
+        }
+    )
+    tasks = load_tasks(cfg)
+    split = make_split(cfg, tasks)
+    examples = make_mixture(cfg, tasks, split).examples
+    assert {e.task for e in examples} == set(split.eval)
+    for name in split.eval:
+        evaluated = {i.id for i in tasks[name].instances[:5]}
+        following = {i.id for i in tasks[name].instances[5:15]}
+        trained = {e.instance_id for e in examples if e.task == name}
+        # The stream samples each task's pool at its rate: a subset of the ten that follow.
+        assert trained and trained <= following and not trained & evaluated
+
+
+def test_category_table_matches_store(tmp_path: Path) -> None:
+    from instructkit.experiments.sweep_report import category_table
+
+    body = "kind: prompts\nname: n\nprompts: ['natinst:prompt', 'natinst:full instruction']\n"
+    path = _sweep(tmp_path, body)
+    text = path.read_text().replace("held_out_clusters: [ciphers]", "held_out_clusters: []")
+    path.write_text(text + "  split: {protocol: natinst-random, per_category: 1}\n")
+    cfg = load_sweep(path)
+    run_sweep(cfg, show_progress=False)
+    store = ResultsStore(cfg.store)
+    table = category_table(store, "n")
+    assert table is not None
+    header, body_rows = table
+    assert len(header) > 4 and header[-1] == "all"
+    for row in body_rows:
+        for cat, cell_text in zip(header[1:-1], row[1:-1], strict=True):
+            (r,) = store.results(
+                experiment="n",
+                cell=f"prompt={row[0]}",
+                system="after tuning",
+                task=f"category={cat}",
+                metric="rougeL",
+            )
+            assert cell_text == f"{r.value:.1f}"
+    store.close()
+    out = write_sweep_report(cfg.store, "n")
+    assert (out / "categories.png").exists() and "## Per category" in (
+        out / "report.md"
+    ).read_text()
+
+
+def yaml_load(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text())

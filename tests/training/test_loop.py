@@ -80,3 +80,37 @@ def test_evaluation_during_training(tmp_path: Path) -> None:
     r = train(ad, _examples(), cfg, tmp_path, show_progress=False, evaluate=evaluate)
     assert calls == [2, 4, 6]
     assert r.evaluations == {2: {"score": 2.0}, 4: {"score": 4.0}, 6: {"score": 6.0}}
+
+
+def test_tuned_model_in_memory_equals_the_saved_one_under_bf16(tmp_path: Path) -> None:
+    """After bf16 mixed-precision training the model computes in its own precision: the
+    evaluation right after training equals the evaluation of the saved model reloaded
+    (one process holds one mixed-precision setting, hence the subprocess)."""
+    import subprocess
+    import sys
+
+    ckpt, saved = tmp_path / "ckpt", tmp_path / "model"
+    script = f"""
+import torch
+from instructkit.models import adapter_for, load_model
+from instructkit.models.loading import load_pretrained
+from instructkit.prompts import PromptedExample
+from instructkit.training import TrainConfig, train
+from instructkit.training.loop import save_model
+
+ex = [PromptedExample(task="t", instance_id=str(i), template="x", source=f"say {{w}}:", targets=[w])
+      for i, w in enumerate(["red", "blue", "green", "gold"])]
+ad = adapter_for(load_model("tiny"))
+cfg = TrainConfig(steps=3, batch_size=4, learning_rate=3e-3, warmup_steps=0, mixed_precision="bf16", save_every=0)
+train(ad, ex, cfg, r"{ckpt}", show_progress=False)
+save_model(ad, r"{saved}")
+again = load_pretrained(r"{saved}").model.eval()
+ids = torch.tensor([[5, 9, 17, 33, 65, 80]])
+with torch.no_grad():
+    a, b = ad.model(input_ids=ids).logits, again(input_ids=ids).logits
+assert a.dtype == torch.float32, a.dtype
+assert torch.equal(a, b), (a - b).abs().max()
+print("same")
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "same" in r.stdout, r.stderr[-2000:]

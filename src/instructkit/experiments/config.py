@@ -54,6 +54,11 @@ class TasksConfig(_Strict):
     leakage_rule: bool = Field(
         True, description="Exclude training tasks that share a source dataset with an eval task."
     )
+    adapt_on_eval_tasks: bool = Field(
+        False,
+        description="Train on the evaluation tasks' own instances that follow the evaluation "
+        "instances, instead of on the training tasks (FLAN's prompt tuning of unseen tasks).",
+    )
 
 
 class SplitConfig(_Strict):

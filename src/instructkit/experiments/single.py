@@ -8,6 +8,7 @@ checkpoint.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -115,11 +116,14 @@ def make_split(config: ExperimentConfig, tasks: TaskCollection) -> Split:
 def make_mixture(config: ExperimentConfig, tasks: TaskCollection, split: Split) -> Mixture:
     """The training mixture a config asks for."""
     mc = config.mixture
+    adapt = config.tasks.adapt_on_eval_tasks
     return build_mixture(
         tasks,
-        split.train,
+        split.eval if adapt else split.train,
         encoding=config.prompt.train_encodings or config.prompt.encoding,
         max_per_task=config.tasks.train_instances_per_task,
+        # The evaluation instances are each task's first ones: adapt on those after them.
+        skip=config.tasks.eval_instances_per_task if adapt else 0,
         rate=mc.rate,
         cap=mc.cap,
         temperature=mc.temperature,
@@ -166,7 +170,8 @@ def tune(
             f"dropped {len(report.overlapping_train)} training examples that "
             f"overlap evaluation instances ({config.audit.ngram}-grams)"
         )
-    console.print(f"training mixture: {len(examples)} examples from {len(split.train)} tasks")
+    n_tasks = len(split.eval if config.tasks.adapt_on_eval_tasks else split.train)
+    console.print(f"training mixture: {len(examples)} examples from {n_tasks} tasks")
     adapter.model = apply_method(adapter.model, config.train.tuning)
     if config.train.tuning.method != "full":
         tuned, total = trainable_parameters(adapter.model)
@@ -230,9 +235,14 @@ def train_experiment(
 
 
 def run_experiment(
-    config: ExperimentConfig, *, console: Console | None = None, show_progress: bool = True
+    config: ExperimentConfig,
+    *,
+    console: Console | None = None,
+    show_progress: bool = True,
+    untuned_cache: Path | None = None,
 ) -> RunResult:
-    """Run (or resume) a single experiment and write its run folder."""
+    """Run (or resume) a single experiment and write its run folder. With
+    ``untuned_cache``, the untuned model's predictions are shared through that folder."""
     console = console or Console()
     t0 = time.perf_counter()
     tasks, split = prepare_run(config)
@@ -287,7 +297,27 @@ def run_experiment(
 
     name = loaded.name
     if config.eval.before_tuning:
+        cached = None
+        if untuned_cache is not None:
+            # The untuned model's predictions depend only on the model, the examples and
+            # the generation settings: cells of a sweep that share them generate once.
+            key = hashlib.sha256(
+                json.dumps(
+                    [
+                        config.model.name,
+                        config.eval.model_dump(mode="json"),
+                        [(e.task, e.instance_id, e.source) for e in eval_examples],
+                    ]
+                ).encode()
+            ).hexdigest()[:24]
+            cached = untuned_cache / f"{key}.jsonl"
+            before = run_dir / "predictions_before.jsonl"
+            if cached.exists() and not before.exists():
+                shutil.copyfile(cached, before)
         result.rows[f"{name} (before tuning)"] = evaluate("before")
+        if cached is not None and not cached.exists():
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(run_dir / "predictions_before.jsonl", cached)
 
     def evaluate_during(model_view: FamilyAdapter, step: int) -> dict[str, float]:
         overall = generate_on(model_view, f"step{step}", f"evaluating (step {step})", False)

@@ -1,18 +1,28 @@
 """Reports of sweeps, read from the results store: Markdown, CSV, and plots (PNG, SVG).
 
-- leave-one-cluster-out: one row per held-out cluster, columns copy demo / before /
-  after tuning, and a bar chart;
-- encoding matrix: training encodings as rows, test encodings as columns, and a heatmap;
-- scaling: the x value (tasks, instances, model) as rows, and a curve with a log-scale x
-  axis as in SuperNI.
+Tables are laid out as the papers lay them out:
 
-The kind is read from the cell keys (``held_out=``, ``train=``, ``train_tasks=``,
-``instances=``, ``model=``).
+- leave-one-cluster-out (FLAN): one row per held-out cluster, the baselines and the model
+  before and after tuning as columns, and a bar chart;
+- number of training clusters (FLAN): one row per number, a curve;
+- encoding matrix (SuperNI): training encodings as rows, test encodings as columns, and a
+  heatmap;
+- prompts (NI v1 field sets, FLAN few-shot): one row per prompt, and bars;
+- templates / datasets (T0): median and IQR over evaluation templates, over all held-out
+  tasks and per held-out task (dataset), and box plots per held-out task;
+- prompt tuning (FLAN): one row per starting model, zero-shot and prompt-tuned columns;
+- scaling (SuperNI): the x value (tasks, instances, model) as rows, a log-x curve.
+
+Whenever the held-out tasks span several categories, a per-category table (rows: cells,
+columns: categories, as NI v1's) and grouped bars are added. The kind is read from the
+cell keys (``held_out=``, ``clusters=``, ``train=``, ``prompt=``, ``templates=``,
+``datasets=``, ``start=``, ``train_tasks=``, ``instances=``, ``model=``).
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import matplotlib
@@ -22,52 +32,97 @@ import matplotlib.pyplot as plt
 
 from instructkit.errors import InstructkitError
 from instructkit.evaluation.stats import median_iqr
-from instructkit.experiments.store import ResultsStore
+from instructkit.experiments.store import ResultRow, ResultsStore
 
 SYSTEMS = ("copy input", "copy demo", "majority class", "before tuning", "after tuning")
+BASELINES = SYSTEMS[:3]
+
+KINDS = {
+    "held_out": "loco",
+    "clusters": "clusters",
+    "train": "encoding-matrix",
+    "prompt": "prompts",
+    "templates": "templates",
+    "datasets": "datasets",
+    "start": "prompt-tuning",
+    "stage": "prompt-tuning",
+}
+TITLES = {
+    "loco": "Leave-one-cluster-out",
+    "clusters": "Number of training clusters (FLAN)",
+    "encoding-matrix": "Train × test encoding",
+    "prompts": "Prompt ablation",
+    "templates": "Templates per training task (T0)",
+    "datasets": "Training datasets per cluster (T0)",
+    "prompt-tuning": "Prompt tuning on a tuned against an untuned model (FLAN)",
+    "scaling": "Scaling",
+}
+X_LABELS = {
+    "templates": "templates per task",
+    "datasets": "training tasks per cluster",
+    "clusters": "training clusters",
+}
 
 
 def _kind(cells: list[str]) -> str:
-    prefix = cells[0].split("=", 1)[0]
-    return {
-        "held_out": "loco",
-        "train": "encoding-matrix",
-        "prompt": "prompts",
-        "templates": "templates",
-    }.get(prefix, "scaling")
+    return KINDS.get(cells[0].split("=", 1)[0], "scaling")
+
+
+def _x(cell: str) -> str:
+    return cell.split("=", 1)[1]
+
+
+def _fmt(v: float | None) -> str:
+    return "" if v is None or math.isnan(v) else f"{v:.1f}"
+
+
+def _ordered_cells(store: ResultsStore, experiment: str, rows: list[ResultRow]) -> list[str]:
+    # Cells in sweep order (as they finished); numeric x values in numeric order.
+    order = [c for _, c, _, _, _ in store.cells(experiment)]
+    cells = sorted(
+        {r.cell for r in rows}, key=lambda c: order.index(c) if c in order else len(order)
+    )
+    if all(_x(c).isdigit() for c in cells):
+        cells.sort(key=lambda c: int(_x(c)))
+    return cells
+
+
+def _spreads(rows: list[ResultRow], cells: list[str]) -> dict[str, dict[str, list[float]]]:
+    """cell → task (``*`` for all tasks) → the tuned model's value per evaluation template."""
+    out: dict[str, dict[str, list[float]]] = {c: {} for c in cells}
+    for r in rows:
+        if r.system == "after tuning" and r.cell in out and not r.task.startswith("category="):
+            out[r.cell].setdefault(r.task, []).append(r.value)
+    return out
 
 
 def sweep_table(
     store: ResultsStore, experiment: str, metric: str = "rougeL"
 ) -> tuple[str, list[str], list[list[str]]]:
     """(kind, header, rows) of an experiment's main table, from stored values."""
-    rows = [r for r in store.results(experiment=experiment, metric=metric) if r.task == "*"]
+    every = store.results(experiment=experiment, metric=metric)
+    rows = [r for r in every if r.task == "*"]
     if not rows:
         raise InstructkitError(f"no results for experiment '{experiment}' in {store.path}")
-    # Cells in sweep order (as they finished); numeric x values in numeric order.
-    order = [c for _, c, _, _, _ in store.cells(experiment)]
-    cells = sorted(
-        {r.cell for r in rows}, key=lambda c: order.index(c) if c in order else len(order)
-    )
-    if all(c.split("=", 1)[1].isdigit() for c in cells):
-        cells.sort(key=lambda c: int(c.split("=", 1)[1]))
+    cells = _ordered_cells(store, experiment, rows)
     kind = _kind(cells)
     value = {(r.cell, r.system, r.template): r.value for r in rows}
-    if kind == "templates":
-        # T0: the spread over evaluation templates of the tuned model's ROUGE-L.
-        header = ["templates per task", "median", "Q1", "Q3", "IQR", "eval templates"]
+    if kind in ("templates", "datasets"):
+        # T0: the spread over evaluation templates of the tuned model, over all held-out
+        # tasks and per held-out task (dataset): "median (IQR)".
+        spreads = _spreads(every, cells)
+        tasks = sorted({t for per in spreads.values() for t in per if t != "*"})
+        header = [X_LABELS[kind], "median", "Q1", "Q3", "IQR", "eval templates", *tasks]
         body = []
         for c in cells:
-            vals = [v for (cc, s, _), v in value.items() if cc == c and s == "after tuning"]
-            sp = median_iqr(vals)
+            sp = median_iqr(spreads[c].get("*", []))
+            per = [median_iqr(spreads[c].get(t, [])) for t in tasks]
             body.append(
                 [
-                    c.split("=", 1)[1],
-                    f"{sp.median:.1f}",
-                    f"{sp.q1:.1f}",
-                    f"{sp.q3:.1f}",
-                    f"{sp.iqr:.1f}",
+                    _x(c),
+                    *(_fmt(v) for v in (sp.median, sp.q1, sp.q3, sp.iqr)),
                     str(sp.n),
+                    *(f"{_fmt(p.median)} ({_fmt(p.iqr)})" for p in per),
                 ]
             )
         return kind, header, body
@@ -75,19 +130,74 @@ def sweep_table(
         tests = sorted({r.template for r in rows if r.system == "after tuning"})
         header = ["train \\ test", *[t.removeprefix("superni:") for t in tests]]
         body = [
-            [
-                c.split("=", 1)[1],
-                *[f"{value.get((c, 'after tuning', t), float('nan')):.1f}" for t in tests],
-            ]
+            [_x(c), *[_fmt(value.get((c, "after tuning", t), float("nan"))) for t in tests]]
             for c in cells
         ]
         return kind, header, body
-    header = [cells[0].split("=", 1)[0], *SYSTEMS]
+    if kind == "prompt-tuning":
+        header = ["start", *BASELINES, "zero-shot", "prompt-tuned"]
+        body = []
+        for c in cells:
+            if not c.startswith("start="):
+                continue  # the instruction-tuning stage: its model is a starting point
+            own = {s: v for (cc, s, _), v in value.items() if cc == c}
+            body.append(
+                [_x(c), *[_fmt(own.get(s)) for s in (*BASELINES, "before tuning", "after tuning")]]
+            )
+        return kind, header, body
+    header = [X_LABELS.get(kind, cells[0].split("=", 1)[0]), *SYSTEMS]
     body = []
     for c in cells:
         own = {s: v for (cc, s, _), v in value.items() if cc == c}
-        body.append([c.split("=", 1)[1], *[f"{own[s]:.1f}" if s in own else "" for s in SYSTEMS]])
+        body.append([_x(c), *[_fmt(own.get(s)) for s in SYSTEMS]])
     return kind, header, body
+
+
+def category_table(
+    store: ResultsStore, experiment: str, metric: str = "rougeL"
+) -> tuple[list[str], list[list[str]]] | None:
+    """Per-category values of the tuned model (rows: cells, columns: categories, then all
+    tasks), as NI v1 reports its ablations; ``None`` when the held-out tasks span fewer
+    than two categories or a cell was evaluated with several templates."""
+    every = store.results(experiment=experiment, metric=metric, system="after tuning")
+    rows = [r for r in every if r.task.startswith("category=") or r.task == "*"]
+    if not rows:
+        return None
+    cells = _ordered_cells(store, experiment, rows)
+    if any(len({r.template for r in rows if r.cell == c}) > 1 for c in cells):
+        return None
+    cats = sorted({r.task.removeprefix("category=") for r in rows if r.task != "*"})
+    if len(cats) < 2:
+        return None
+    value = {(r.cell, r.task.removeprefix("category=")): r.value for r in rows}
+    prefixes = {c.split("=", 1)[0] for c in cells}
+    header = [prefixes.pop() if len(prefixes) == 1 else "cell", *cats, "all"]
+    body = [[_x(c), *[_fmt(value.get((c, k))) for k in [*cats, "*"]]] for c in cells]
+    return header, body
+
+
+def _save(fig: plt.Figure, out: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(out.with_suffix(".png"), dpi=120)
+    fig.savefig(out.with_suffix(".svg"))
+    plt.close(fig)
+
+
+def _bars(ax: plt.Axes, labels: list[str], series: dict[str, list[float]]) -> None:
+    width = 0.8 / max(len(series), 1)
+    for k, (name, ys) in enumerate(series.items()):
+        ax.bar([i + k * width for i in range(len(labels))], ys, width, label=name)
+    ax.set_xticks(
+        [i + width * (len(series) - 1) / 2 for i in range(len(labels))],
+        labels,
+        rotation=30,
+        ha="right",
+    )
+    ax.legend(fontsize="small")
+
+
+def _num(x: str) -> float:
+    return float(x) if x else float("nan")
 
 
 def _plot(
@@ -96,15 +206,29 @@ def _plot(
     body: list[list[str]],
     title: str,
     out: Path,
-    spreads: dict[str, list[float]] | None = None,
+    spreads: dict[str, dict[str, list[float]]] | None = None,
 ) -> None:
+    if kind in ("templates", "datasets") and spreads:
+        tasks = ["*", *sorted({t for per in spreads.values() for t in per if t != "*"})]
+        cols = min(3, len(tasks))
+        rows = math.ceil(len(tasks) / cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+        for ax, task in zip(axes.flat, tasks, strict=False):
+            ax.boxplot(
+                [per.get(task, []) for per in spreads.values()],
+                tick_labels=[_x(c) for c in spreads],
+            )
+            ax.set_title("all held-out tasks" if task == "*" else task, fontsize="small")
+            ax.set_xlabel(X_LABELS[kind])
+            ax.set_ylabel("ROUGE-L over templates")
+        for ax in list(axes.flat)[len(tasks) :]:
+            ax.axis("off")
+        fig.suptitle(title)
+        _save(fig, out)
+        return
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    if kind == "templates" and spreads:
-        ax.boxplot(list(spreads.values()), tick_labels=list(spreads))
-        ax.set_xlabel("templates per training task")
-        ax.set_ylabel("ROUGE-L over evaluation templates")
-    elif kind == "encoding-matrix":
-        data = [[float(x) for x in row[1:]] for row in body]
+    if kind == "encoding-matrix":
+        data = [[_num(x) for x in row[1:]] for row in body]
         im = ax.imshow(data, cmap="viridis")
         ax.set_xticks(range(len(header) - 1), header[1:], rotation=30, ha="right")
         ax.set_yticks(range(len(body)), [r[0] for r in body])
@@ -114,84 +238,81 @@ def _plot(
             for j, v in enumerate(row):
                 ax.text(j, i, f"{v:.1f}", ha="center", va="center", color="white")
         fig.colorbar(im, ax=ax, label="ROUGE-L")
-    elif kind == "loco":
-        width = 0.8 / len(SYSTEMS)
-        for k, s in enumerate(SYSTEMS):
-            ys = [float(r[1 + k]) if r[1 + k] else 0.0 for r in body]
-            ax.bar([i + k * width for i in range(len(body))], ys, width, label=s)
-        ax.set_xticks(
-            [i + width for i in range(len(body))], [r[0] for r in body], rotation=30, ha="right"
-        )
-        ax.set_ylabel("ROUGE-L on the held-out cluster")
-        ax.legend()
     else:
         xs = [r[0] for r in body]
-        numeric = all(x.isdigit() for x in xs)
-        width = 0.8 / len(SYSTEMS)
-        for k, s in enumerate(SYSTEMS):
-            ys = [float(r[1 + k]) if r[1 + k] else float("nan") for r in body]
-            if numeric:
-                ax.plot([int(x) for x in xs], ys, marker="o", label=s)
-            else:  # prompts or model names: bars
-                ax.bar([i + k * width for i in range(len(xs))], ys, width, label=s)
-        if numeric:
-            ax.set_xscale("log")
+        series = {h: [_num(r[1 + k]) for r in body] for k, h in enumerate(header[1:])}
+        if all(x.isdigit() for x in xs) and kind != "loco":
+            for name, ys in series.items():
+                ax.plot([int(x) for x in xs], ys, marker="o", label=name)
+            if kind == "scaling":
+                ax.set_xscale("log")  # as SuperNI's scaling curves
+            ax.legend(fontsize="small")
         else:
-            ax.set_xticks([i + width for i in range(len(xs))], xs, rotation=30, ha="right")
+            _bars(ax, xs, series)
         ax.set_xlabel(header[0])
         ax.set_ylabel("ROUGE-L")
-        ax.legend()
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(out.with_suffix(".png"), dpi=120)
-    fig.savefig(out.with_suffix(".svg"))
-    plt.close(fig)
+    _save(fig, out)
+
+
+def _plot_categories(header: list[str], body: list[list[str]], title: str, out: Path) -> None:
+    cats = header[1:-1]
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(cats)), 4.2))
+    _bars(ax, cats, {r[0]: [_num(v) for v in r[1:-1]] for r in body})
+    ax.set_ylabel("ROUGE-L of the tuned model")
+    ax.set_title(title)
+    _save(fig, out)
+
+
+def _markdown_table(header: list[str], body: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *["| " + " | ".join(row) + " |" for row in body],
+    ]
 
 
 def write_sweep_report(
     store_path: str | Path, experiment: str, out_dir: str | Path | None = None
 ) -> Path:
-    """Write ``report.md``, ``results.csv``, ``plot.png`` and ``plot.svg``; returns the folder."""
+    """Write ``report.md``, ``results.csv``, ``plot.png`` and ``plot.svg`` (and, over
+    several categories, ``categories.csv``, ``categories.png`` and ``categories.svg``);
+    returns the folder."""
     store = ResultsStore(store_path)
     try:
         kind, header, body = sweep_table(store, experiment)
+        by_category = category_table(store, experiment)
         timings = store.cells(experiment)
-        spreads: dict[str, list[float]] = {}
-        if kind == "templates":
-            for r in store.results(
-                experiment=experiment, system="after tuning", task="*", metric="rougeL"
-            ):
-                spreads.setdefault(r.cell.split("=", 1)[1], []).append(r.value)
+        spreads: dict[str, dict[str, list[float]]] = {}
+        if kind in ("templates", "datasets"):
+            every = store.results(experiment=experiment, metric="rougeL")
+            spreads = _spreads(every, _ordered_cells(store, experiment, every))
     finally:
         store.close()
     out = Path(out_dir) if out_dir else Path(store_path).parent / experiment
     out.mkdir(parents=True, exist_ok=True)
     with (out / "results.csv").open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows([header, *body])
-    title = {
-        "loco": "Leave-one-cluster-out",
-        "encoding-matrix": "Train × test encoding",
-        "prompts": "Prompt ablation",
-        "templates": "Templates per training task (T0)",
-        "scaling": "Scaling",
-    }[kind]
+    title = TITLES[kind]
     _plot(kind, header, body, f"{title}: {experiment}", out / "plot", spreads)
-    lines = [
-        f"# {title}: `{experiment}`",
-        "",
-        "ROUGE-L (× 100) from the results store.",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    lines += [
-        "",
-        "![plot](plot.png)",
-        "",
-        "| cell | model | finished | seconds |",
-        "|---|---|---|---:|",
-    ]
+    note = {
+        "templates": "Median, quartiles and IQR over evaluation templates of the tuned model; "
+        "per held-out task: median (IQR).",
+        "datasets": "Median, quartiles and IQR over evaluation templates of the tuned model; "
+        "per held-out task: median (IQR).",
+        "prompt-tuning": "Held-out tasks before (zero-shot) and after prompt tuning on their own "
+        "training instances.",
+    }.get(kind, "")
+    lines = [f"# {title}: `{experiment}`", "", f"ROUGE-L (× 100) from the results store. {note}"]
+    lines += ["", *_markdown_table(header, body), "", "![plot](plot.png)", ""]
+    if by_category is not None:
+        cat_header, cat_body = by_category
+        with (out / "categories.csv").open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([cat_header, *cat_body])
+        _plot_categories(cat_header, cat_body, f"Per category: {experiment}", out / "categories")
+        lines += ["## Per category (tuned model)", "", *_markdown_table(cat_header, cat_body)]
+        lines += ["", "![categories](categories.png)", ""]
+    lines += ["| cell | model | finished | seconds |", "|---|---|---|---:|"]
     lines += [f"| {c} | {m} | {fin} | {sec:.0f} |" for _, c, m, fin, sec in timings]
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out

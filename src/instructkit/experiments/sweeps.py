@@ -3,8 +3,16 @@
 Kinds (first form):
 
 - ``loco``: FLAN's leave-one-cluster-out: one model per held-out cluster;
+- ``clusters``: FLAN's ablation over the number of training clusters (clusters added in
+  a fixed order, the held-out clusters fixed);
 - ``encoding-matrix``: SuperNI's train × test encoding table: one model per training
   encoding, each evaluated with every test encoding;
+- ``prompts``: one model per prompt (NI v1's instruction fields, FLAN's few- vs zero-shot);
+- ``templates`` / ``datasets``: T0's ablations over the number of templates per training
+  task and the number of training tasks (datasets) per cluster, each evaluated with every
+  evaluation template (median and IQR over templates);
+- ``prompt-tuning``: FLAN's prompt tuning of the held-out tasks, starting from the
+  untuned model and from the instruction-tuned one;
 - ``scaling-tasks`` / ``scaling-instances`` / ``scaling-models``: SuperNI's curves over
   the number of training tasks, instances per task, and model size.
 
@@ -34,12 +42,18 @@ from instructkit.models.adapters import adapter_for
 from instructkit.models.loading import load_model
 from instructkit.prompts.superni import ENCODINGS
 from instructkit.prompts.templates import is_known_prompt, render_prompt
+from instructkit.tasks.collection import TaskCollection
+from instructkit.training.loop import TrainConfig
+from instructkit.training.methods import MethodConfig
 
 Kind = Literal[
     "loco",
+    "clusters",
     "encoding-matrix",
     "prompts",
     "templates",
+    "datasets",
+    "prompt-tuning",
     "scaling-tasks",
     "scaling-instances",
     "scaling-models",
@@ -58,7 +72,11 @@ class SweepConfig(BaseModel):
     name: str = Field(description="Experiment name in the store and the report folder.")
     store: str = Field("runs/results.sqlite", description="SQLite results store.")
     base: ExperimentConfig = Field(default_factory=ExperimentConfig, description="Base run.")
-    clusters: list[str] = Field(default_factory=list, description="loco: held-out clusters.")
+    clusters: list[str] = Field(
+        default_factory=list,
+        description="loco: the held-out clusters; clusters: the order in which training "
+        "clusters are added (default: a seeded shuffle).",
+    )
     train_encodings: list[str] = Field(
         default_factory=lambda: ["Def", "Pos(2)", "Def+Pos(2)"], description="encoding-matrix rows."
     )
@@ -67,7 +85,9 @@ class SweepConfig(BaseModel):
         description="encoding-matrix columns.",
     )
     values: list[int] = Field(
-        default_factory=list, description="scaling-tasks / -instances: the x values."
+        default_factory=list,
+        description="The x values: training tasks, instances per task, training clusters, "
+        "templates per task, or training tasks per cluster.",
     )
     models: list[str] = Field(default_factory=list, description="scaling-models: model names.")
     prompts: list[str] = Field(
@@ -77,12 +97,24 @@ class SweepConfig(BaseModel):
     )
     eval_templates: list[str] = Field(
         default_factory=lambda: list(FORWARD_TEMPLATES),
-        description="templates: every held-out task is evaluated with each of these.",
+        description="templates / datasets: every held-out task is evaluated with each of these.",
+    )
+    prompt_tuning: TrainConfig = Field(
+        default_factory=lambda: TrainConfig(
+            steps=30,
+            learning_rate=0.03,
+            warmup_steps=2,
+            tuning=MethodConfig(method="prompt-tuning", num_virtual_tokens=20),
+        ),
+        description="prompt-tuning: how the soft prompt is trained on the held-out tasks.",
     )
 
 
 BUILTIN_SWEEPS = (
     "loco",
+    "clusters",
+    "datasets",
+    "prompt_tuning",
     "encoding_matrix",
     "natinst_fields",
     "fewshot",
@@ -136,6 +168,17 @@ def _with(cfg: ExperimentConfig, **sections: dict[str, Any]) -> ExperimentConfig
     return cfg.model_copy(update=update)
 
 
+def _training_by_cluster(
+    base: ExperimentConfig, tasks: TaskCollection
+) -> tuple[dict[str, list[str]], list[str]]:
+    """The base split's training tasks grouped by cluster, and its evaluation tasks."""
+    split = make_split(base, tasks)
+    by_cluster: dict[str, list[str]] = {}
+    for t in sorted(split.train):
+        by_cluster.setdefault(tasks[t].cluster or "(none)", []).append(t)
+    return by_cluster, split.eval
+
+
 def cells(sweep: SweepConfig) -> Iterator[tuple[str, ExperimentConfig]]:
     """The (key, config) of every cell, in order."""
     base = sweep.base.model_copy(update={"output_dir": str(Path(sweep.store).parent / sweep.name)})
@@ -144,6 +187,51 @@ def cells(sweep: SweepConfig) -> Iterator[tuple[str, ExperimentConfig]]:
         for c in clusters:
             cfg = _with(base, split={"protocol": "leave-one-cluster-out", "held_out": [c]})
             yield f"held_out={c}", cfg.model_copy(update={"name": f"held_out={c}"})
+    elif sweep.kind == "clusters":
+        tasks = load_tasks(base)
+        by_cluster, eval_tasks = _training_by_cluster(base, tasks)
+        order = [c for c in sweep.clusters if c in by_cluster]
+        rest = sorted(set(by_cluster) - set(order))
+        random.Random(base.seed).shuffle(rest)
+        order += rest
+        for k in sweep.values:
+            train = [t for c in order[:k] for t in by_cluster[c]]
+            cfg = _with(base, tasks={"train_tasks": train, "eval_tasks": eval_tasks})
+            yield f"clusters={k}", cfg.model_copy(update={"name": f"clusters={k}"})
+    elif sweep.kind == "datasets":
+        # T0: k training tasks (datasets) of each cluster, all templates of each.
+        tasks = load_tasks(base)
+        by_cluster, eval_tasks = _training_by_cluster(base, tasks)
+        rng = random.Random(base.seed)
+        shuffled = {c: rng.sample(ts, len(ts)) for c, ts in sorted(by_cluster.items())}
+        for k in sweep.values:
+            train = sorted(t for ts in shuffled.values() for t in ts[:k])
+            cfg = _with(
+                base,
+                tasks={"train_tasks": train, "eval_tasks": eval_tasks},
+                prompt={
+                    "encoding": sweep.eval_templates[0],
+                    "train_encodings": list(sweep.eval_templates),
+                },
+            )
+            yield f"datasets={k}", cfg.model_copy(update={"name": f"datasets={k}"})
+    elif sweep.kind == "prompt-tuning":
+        # FLAN: instruction-tune first, then prompt-tune each held-out task's soft prompt
+        # on its own training instances, from the untuned and from the tuned model.
+        tuned = base.model_copy(update={"name": "instruction-tuned"})
+        # One process holds one mixed-precision setting: the soft prompt trains in the base's.
+        soft = sweep.prompt_tuning.model_copy(
+            update={"mixed_precision": base.train.mixed_precision}
+        )
+        yield "stage=instruction tuning", tuned
+        for start, model in (
+            ("untuned", base.model.name),
+            ("instruction-tuned", str(tuned.run_dir / "model")),
+        ):
+            cfg = _with(
+                base, tasks={"adapt_on_eval_tasks": True}, model={"name": model}
+            ).model_copy(update={"train": soft, "name": f"prompt-tuned_{start}"})
+            yield f"start={start}", cfg
     elif sweep.kind == "encoding-matrix":
         for enc in sweep.train_encodings:
             cfg = _with(base, prompt={"encoding": enc})
@@ -199,6 +287,8 @@ def _rows(rows: dict[str, dict[str, Any]], template: str) -> list[tuple[str, str
             out.append((system, "*", template, metric, r["overall"][metric]))
             for task, m in r["per_task"].items():
                 out.append((system, task, template, metric, m[metric]))
+            for cat, m in r.get("per_category", {}).items():
+                out.append((system, f"category={cat}", template, metric, m[metric]))
     return out
 
 
@@ -255,9 +345,14 @@ def run_sweep(
             started = datetime.now(UTC).isoformat(timespec="seconds")
             t0 = time.perf_counter()
             console.print(f"[bold]{sweep.name}/{key}[/]")
-            result = run_experiment(cfg, console=console, show_progress=show_progress)
+            result = run_experiment(
+                cfg,
+                console=console,
+                show_progress=show_progress,
+                untuned_cache=Path(sweep.store).parent / "untuned-predictions",
+            )
             rows = _rows(result.rows, _template_key(cfg.prompt.encoding))
-            if sweep.kind in ("encoding-matrix", "templates"):
+            if sweep.kind in ("encoding-matrix", "templates", "datasets"):
                 tests = (
                     sweep.test_encodings
                     if sweep.kind == "encoding-matrix"

@@ -163,6 +163,7 @@ def build_mixture(
     *,
     encoding: str | list[str] = "Def+Pos(2)",
     max_per_task: int | None = None,
+    skip: int = 0,
     rate: Rate = "examples-proportional",
     cap: int | None = None,
     temperature: float = 1.0,
@@ -170,8 +171,8 @@ def build_mixture(
     length: int | None = None,
     seed: int = 0,
 ) -> Mixture:
-    """Render each task's first ``max_per_task`` instances with a SuperNI encoding and mix
-    them at the given rate.
+    """Render each task's first ``max_per_task`` instances (after the first ``skip``) with
+    a SuperNI encoding and mix them at the given rate.
 
     With a list of encodings, each instance draws its own encoding (seeded), as
     Tk-Instruct does when it mixes encodings during training.
@@ -186,7 +187,7 @@ def build_mixture(
         task = tasks[name]
         pools[name] = [
             render_prompt(names[0] if len(names) == 1 else rng.choice(names), task, inst, seed=seed)
-            for inst in task.instances[:max_per_task]
+            for inst in task.instances[skip:][:max_per_task]
         ]
     return mixture_from_pools(
         pools,

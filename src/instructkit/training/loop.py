@@ -235,7 +235,9 @@ def train(
     if config.log_with:
         accelerator.end_training()
     accelerator.wait_for_everyone()
-    adapter.model = accelerator.unwrap_model(model)
+    # Without Accelerate's autocast wrapper: the tuned model computes in its own precision,
+    # as the untuned model did and as the saved model does once loaded again.
+    adapter.model = accelerator.unwrap_model(model, keep_fp32_wrapper=False)
     adapter.model.eval()
     return result
 
