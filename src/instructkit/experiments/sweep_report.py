@@ -294,7 +294,7 @@ def write_sweep_report(
     with (out / "results.csv").open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows([header, *body])
     title = TITLES[kind]
-    _plot(kind, header, body, f"{title}: {experiment}", out / "plot", spreads)
+    _plot(kind, header, body, f"{title}\n{experiment}", out / "plot", spreads)
     note = {
         "templates": "Median, quartiles and IQR over evaluation templates of the tuned model; "
         "per held-out task: median (IQR).",
