@@ -127,7 +127,10 @@ def sweep_table(
             )
         return kind, header, body
     if kind == "encoding-matrix":
-        tests = sorted({r.template for r in rows if r.system == "after tuning"})
+        found = {r.template for r in rows if r.system == "after tuning"}
+        # Test encodings in the order of the training encodings (the diagonal), then others.
+        tests = [t for c in cells for t in found if t.removeprefix("superni:") == _x(c)]
+        tests += sorted(found - set(tests))
         header = ["train \\ test", *[t.removeprefix("superni:") for t in tests]]
         body = [
             [_x(c), *[_fmt(value.get((c, "after tuning", t), float("nan"))) for t in tests]]
