@@ -55,12 +55,14 @@ TITLES = {
     "templates": "Templates per training task (T0)",
     "datasets": "Training datasets per cluster (T0)",
     "prompt-tuning": "Prompt tuning on a tuned against an untuned model (FLAN)",
-    "scaling": "Scaling",
+    "scaling": "Scaling (SuperNI)",
 }
 X_LABELS = {
     "templates": "templates per task",
     "datasets": "training tasks per cluster",
     "clusters": "training clusters",
+    "train_tasks": "training tasks",
+    "instances": "instances per task",
 }
 
 
@@ -148,7 +150,8 @@ def sweep_table(
                 [_x(c), *[_fmt(own.get(s)) for s in (*BASELINES, "before tuning", "after tuning")]]
             )
         return kind, header, body
-    header = [X_LABELS.get(kind, cells[0].split("=", 1)[0]), *SYSTEMS]
+    prefix = cells[0].split("=", 1)[0]
+    header = [X_LABELS.get(kind, X_LABELS.get(prefix, prefix)), *SYSTEMS]
     body = []
     for c in cells:
         own = {s: v for (cc, s, _), v in value.items() if cc == c}
@@ -249,7 +252,9 @@ def _plot(
                 ax.plot([int(x) for x in xs], ys, marker="o", label=name)
             if kind == "scaling":
                 ax.set_xscale("log")  # as SuperNI's scaling curves
-            ax.legend(fontsize="small")
+                ax.minorticks_off()
+            ax.set_xticks([int(x) for x in xs], xs)
+            ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
         else:
             _bars(ax, xs, series)
         ax.set_xlabel(header[0])
