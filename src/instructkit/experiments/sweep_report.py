@@ -61,6 +61,7 @@ X_LABELS = {
     "templates": "templates per task",
     "datasets": "training tasks per cluster",
     "clusters": "training clusters",
+    "held_out": "held-out cluster",
     "train_tasks": "training tasks",
     "instances": "instances per task",
 }
