@@ -64,7 +64,7 @@ def test_loco_sweep_report_matches_store_and_resumes(tmp_path: Path) -> None:
     out = write_sweep_report(cfg.store, "loco")
     rows = list(csv.reader((out / "results.csv").open()))
     assert rows[0] == [
-        "held_out",
+        "held-out cluster",
         "copy input",
         "copy demo",
         "majority class",
