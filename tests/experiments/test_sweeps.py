@@ -442,3 +442,16 @@ def yaml_load(path: Path) -> dict:
     import yaml
 
     return yaml.safe_load(path.read_text())
+
+
+def test_scaling_models_sweep_one_cell_per_model_and_family(tmp_path: Path) -> None:
+    cfg = load_sweep(_sweep(tmp_path, "kind: scaling-models\nname: sm\nmodels: [tiny, tiny-t5]\n"))
+    assert run_sweep(cfg, show_progress=False) == 2
+    out = write_sweep_report(cfg.store, "sm")
+    rows = list(csv.reader((out / "results.csv").open()))
+    assert rows[0][0] == "model" and [r[0] for r in rows[1:]] == ["tiny", "tiny-t5"]
+    store = ResultsStore(cfg.store)
+    models = {c: m for _, c, m, _, _ in store.cells("sm")}
+    assert models == {"model=tiny": "tiny", "model=tiny-t5": "tiny-t5"}
+    store.close()
+    assert (out / "plot.png").stat().st_size > 0
