@@ -9,9 +9,10 @@ import torch
 
 from instructkit.evaluation.rank import score_options
 from instructkit.models import adapter_for, load_model
+from instructkit.models.adapters import is_prompt_learning
 from instructkit.prompts import PromptedExample
 from instructkit.training import MethodConfig, TrainConfig, apply_method, load_adapter, train
-from instructkit.training.methods import is_prompt_learning, trainable_parameters
+from instructkit.training.methods import trainable_parameters
 
 
 def _examples() -> list[PromptedExample]:

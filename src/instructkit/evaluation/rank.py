@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import torch
 
-from instructkit.models.adapters import FamilyAdapter, pad_right
+from instructkit.models.adapters import FamilyAdapter, is_prompt_learning, pad_right
 from instructkit.prompts.example import PromptedExample
 
 
@@ -71,7 +71,7 @@ def score_options(
     adapter: FamilyAdapter, source: str, options: Sequence[str]
 ) -> tuple[list[float], list[int]]:
     """Summed log-likelihood and token count of each option after ``source``."""
-    if getattr(getattr(adapter.model, "active_peft_config", None), "is_prompt_learning", False):
+    if is_prompt_learning(adapter.model):
         # A soft prompt is prepended inside forward; the cache cannot be shared.
         return score_options_naive(adapter, source, options)
     model = cast(Any, adapter.model)

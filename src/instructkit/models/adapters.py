@@ -26,6 +26,12 @@ from instructkit.models.loading import Family, LoadedModel
 IGNORE_INDEX = -100
 
 
+def is_prompt_learning(model: Any) -> bool:
+    """Whether a model carries a (PEFT) soft prompt: its forward prepends virtual tokens,
+    so no cache of the plain prompt can be shared and no logits can be sliced."""
+    return bool(getattr(getattr(model, "active_peft_config", None), "is_prompt_learning", False))
+
+
 def pad_right(rows: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Token rows right-padded to one width, and their attention mask."""
     width = max(len(r) for r in rows)
@@ -131,10 +137,7 @@ class FamilyAdapter:
         inputs = {
             k: v for k, v in batch.items() if k != "labels" or self.family == "encoder-decoder"
         }
-        soft_prompt = bool(
-            getattr(getattr(model, "active_peft_config", None), "is_prompt_learning", False)
-        )
-        if self.family != "decoder-only" or soft_prompt:
+        if self.family != "decoder-only" or is_prompt_learning(model):
             return self.token_loss(model(**inputs, use_cache=False).logits, labels)[0]
         keep = torch.zeros_like(labels, dtype=torch.bool)
         keep[:, :-1] = labels[:, 1:] != IGNORE_INDEX
@@ -273,10 +276,7 @@ class DecoderOnlyAdapter(FamilyAdapter):
         shared = min(shared, min(len(e) for e in enc) - 1)  # each row keeps >= 1 new token
         cache = None
         # A soft prompt is prepended inside the model's forward: no shared-prefix cache.
-        soft_prompt = bool(
-            getattr(getattr(self.model, "active_peft_config", None), "is_prompt_learning", False)
-        )
-        if shared >= self.min_shared_prefix and not soft_prompt:
+        if shared >= self.min_shared_prefix and not is_prompt_learning(self.model):
             cache = self._prefix_cache(enc[0][:shared], device)
             cache.batch_repeat_interleave(len(enc))
         else:

@@ -44,11 +44,6 @@ class MethodConfig(BaseModel):
     )
 
 
-def is_prompt_learning(model: Any) -> bool:
-    """Whether a model carries a soft prompt (its forward prepends virtual tokens)."""
-    return isinstance(model, PeftModel) and bool(model.active_peft_config.is_prompt_learning)
-
-
 def apply_method(
     model: PreTrainedModel, config: MethodConfig, *, tokenizer_path: str | None = None
 ) -> Any:
