@@ -17,7 +17,7 @@ import pytest
 from instructkit.errors import ConfigError
 from instructkit.experiments.store import ResultsStore, config_hash
 from instructkit.experiments.sweep_report import write_sweep_report
-from instructkit.experiments.sweeps import load_sweep, run_sweep
+from instructkit.experiments.sweeps import BUILTIN_SWEEPS, cells, load_sweep, run_sweep
 
 BASE = """
 base:
@@ -167,24 +167,11 @@ def test_prompts_sweep_natinst_fields_and_fewshot(tmp_path: Path) -> None:
         load_sweep(p)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "loco",
-        "encoding_matrix",
-        "natinst_fields",
-        "fewshot",
-        "templates",
-        "scaling_tasks",
-        "scaling_instances",
-    ],
-)
+@pytest.mark.parametrize("name", BUILTIN_SWEEPS)
 def test_builtin_sweep_configs_load(name: str) -> None:
     cfg = load_sweep(f"builtin:{name}")
     assert cfg.base.model.name == "default"
-    keys = [
-        k for k, _ in __import__("instructkit.experiments.sweeps", fromlist=["cells"]).cells(cfg)
-    ]
+    keys = [k for k, _ in cells(cfg)]
     assert len(keys) >= 2 and len(set(keys)) == len(keys)
 
 

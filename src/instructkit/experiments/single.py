@@ -113,13 +113,19 @@ def make_split(config: ExperimentConfig, tasks: TaskCollection) -> Split:
     return split_from_yaml(sc.file, tasks, leakage_rule=lr)
 
 
+def training_tasks(config: ExperimentConfig, split: Split) -> list[str]:
+    """The tasks the mixture draws from: the split's training tasks, or its evaluation
+    tasks when the config adapts on them."""
+    return split.eval if config.tasks.adapt_on_eval_tasks else split.train
+
+
 def make_mixture(config: ExperimentConfig, tasks: TaskCollection, split: Split) -> Mixture:
     """The training mixture a config asks for."""
     mc = config.mixture
     adapt = config.tasks.adapt_on_eval_tasks
     return build_mixture(
         tasks,
-        split.eval if adapt else split.train,
+        training_tasks(config, split),
         encoding=config.prompt.train_encodings or config.prompt.encoding,
         max_per_task=config.tasks.train_instances_per_task,
         # The evaluation instances are each task's first ones: adapt on those after them.
@@ -170,7 +176,7 @@ def tune(
             f"dropped {len(report.overlapping_train)} training examples that "
             f"overlap evaluation instances ({config.audit.ngram}-grams)"
         )
-    n_tasks = len(split.eval if config.tasks.adapt_on_eval_tasks else split.train)
+    n_tasks = len(training_tasks(config, split))
     console.print(f"training mixture: {len(examples)} examples from {n_tasks} tasks")
     adapter.model = apply_method(adapter.model, config.train.tuning)
     if config.train.tuning.method != "full":
