@@ -6,6 +6,9 @@ The CLI prints ``str(error)`` and exits non-zero; it never shows a traceback for
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 
 class InstructkitError(Exception):
@@ -47,3 +50,20 @@ class UnknownNameError(InstructkitError):
 
 class ModelLoadError(InstructkitError):
     """A model or tokenizer could not be loaded."""
+
+
+def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
+    """A YAML file that holds a mapping (an empty file is an empty one); a missing file,
+    invalid YAML or another top-level value is a :class:`ConfigError` naming ``what``."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(path, None, f"{what} not found") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(path, None, f"invalid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, None, "expected a mapping of fields")
+    return data

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from instructkit.errors import ConfigError
+from instructkit.errors import ConfigError, read_yaml_mapping
 from instructkit.prompts.superni import ENCODINGS
 from instructkit.training.loop import TrainConfig
 
@@ -228,18 +228,7 @@ def parse_config(data: dict[str, Any], path: str | Path | None = None) -> Experi
 
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read and validate a YAML experiment config."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(path, None, "config file not found") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(path, None, f"invalid YAML{where}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(path, None, "expected a mapping of config fields")
-    return parse_config(data, path)
+    return parse_config(read_yaml_mapping(path, "config file"), path)
 
 
 def dump_config(config: ExperimentConfig) -> str:

@@ -29,11 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rich.console import Console
 
-from instructkit.errors import ConfigError
+from instructkit.errors import ConfigError, read_yaml_mapping
 from instructkit.evaluation.run import aggregate, generate_predictions
 from instructkit.experiments.config import ExperimentConfig
 from instructkit.experiments.single import load_tasks, make_split, run_experiment, tune
@@ -141,12 +140,7 @@ def load_sweep(path: str | Path) -> SweepConfig:
     if isinstance(path, str) and path.startswith("builtin:"):
         path = builtin_sweep_path(path.removeprefix("builtin:"))
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(path, None, "sweep config not found") from None
-    except yaml.YAMLError:
-        raise ConfigError(path, None, "invalid YAML") from None
+    data = read_yaml_mapping(path, "sweep config")
     try:
         cfg = SweepConfig.model_validate(data)
     except ValidationError as e:

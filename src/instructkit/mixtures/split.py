@@ -25,9 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from instructkit.errors import ConfigError, UnknownNameError
+from instructkit.errors import ConfigError, UnknownNameError, read_yaml_mapping
 from instructkit.tasks.collection import TaskCollection
 from instructkit.tasks.superni import read_split_file
 
@@ -324,12 +322,7 @@ def explicit_split(
 def split_from_yaml(path: str | Path, tasks: TasksLike, *, leakage_rule: bool = True) -> Split:
     """A custom split from YAML: ``train: [...]`` and ``eval: [...]``."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(path, None, "split file not found") from None
-    except yaml.YAMLError:
-        raise ConfigError(path, None, "invalid YAML") from None
+    data = read_yaml_mapping(path, "split file")
     for key in ("train", "eval"):
         if not isinstance(data.get(key), list) or not all(isinstance(x, str) for x in data[key]):
             raise ConfigError(path, key, "expected a list of task names")
