@@ -17,7 +17,7 @@ from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
 
-from instructkit.errors import InstructkitError, TaskFormatError
+from instructkit.errors import ConfigError, InstructkitError, TaskFormatError
 from instructkit.tasks.collection import TaskCollection
 from instructkit.tasks.schema import Task
 
@@ -253,12 +253,17 @@ def sweep(
     config: Annotated[
         str,
         typer.Argument(
-            help="Sweep YAML, or builtin:<name> (loco, encoding_matrix, natinst_fields, "
-            "fewshot, scaling_tasks, scaling_instances)."
+            help="Sweep YAML, or builtin:<name> (loco, clusters, datasets, prompt_tuning, "
+            "encoding_matrix, natinst_fields, fewshot, templates, scaling_tasks, "
+            "scaling_instances, scaling_models)."
         ),
     ],
     model: Annotated[
-        str | None, typer.Option(help="Override the base model ('tiny' also shrinks the run).")
+        str | None,
+        typer.Option(
+            help="Override the base model ('tiny' also shrinks the run; a scaling-models "
+            "sweep then compares the tiny decoder-only and encoder-decoder models)."
+        ),
     ] = None,
     store: Annotated[str | None, typer.Option(help="Override the results store.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
@@ -276,7 +281,17 @@ def sweep(
         )
         if model.startswith("tiny"):
             base = tiny_overrides(base)
-        cfg = cfg.model_copy(update={"base": base, "name": f"{cfg.name}-{model.replace('/', '_')}"})
+        update: dict[str, object] = {"base": base, "name": f"{cfg.name}-{model.replace('/', '_')}"}
+        if cfg.kind == "scaling-models":
+            if not model.startswith("tiny"):
+                raise ConfigError(
+                    config,
+                    "models",
+                    "a scaling-models sweep runs its own list of models; edit that list "
+                    "instead of passing --model",
+                )
+            update["models"] = ["tiny", "tiny-t5"]
+        cfg = cfg.model_copy(update=update)
     if store:
         cfg = cfg.model_copy(update={"store": store})
     t0 = time.perf_counter()

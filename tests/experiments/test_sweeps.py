@@ -18,6 +18,7 @@ from instructkit.errors import ConfigError
 from instructkit.experiments.store import ResultsStore, config_hash
 from instructkit.experiments.sweep_report import write_sweep_report
 from instructkit.experiments.sweeps import BUILTIN_SWEEPS, cells, load_sweep, run_sweep
+from instructkit.models import load_model
 
 BASE = """
 base:
@@ -216,6 +217,30 @@ def test_builtin_sweep_cli_tiny(tmp_path: Path) -> None:
         env={**os.environ, "COLUMNS": "200"},
     )
     assert r.returncode == 0 and "prompt=flan:fewshot" in r.stdout
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "instructkit.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def test_builtin_model_size_sweep_with_tiny_models(tmp_path: Path) -> None:
+    store = str(tmp_path / "r.sqlite")
+    r = _cli("sweep", "builtin:scaling_models", "--model", "tiny", "--store", store, "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "| tiny | 0.09862 |" in r.stdout and "| tiny-t5 | 0.1894 |" in r.stdout
+    # Another model cannot stand in for the sweep's list: one line, naming the field.
+    r = _cli("sweep", "builtin:scaling_models", "--model", "gpt2", "--store", store)
+    assert (
+        r.returncode == 1
+        and "field 'models'" in r.stderr
+        and len(r.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_templates_sweep_reports_median_and_iqr(tmp_path: Path) -> None:
@@ -432,11 +457,15 @@ def yaml_load(path: Path) -> dict:
 
 
 def test_scaling_models_sweep_one_cell_per_model_and_family(tmp_path: Path) -> None:
-    cfg = load_sweep(_sweep(tmp_path, "kind: scaling-models\nname: sm\nmodels: [tiny, tiny-t5]\n"))
+    # Listed largest first: the report orders models by their number of parameters.
+    cfg = load_sweep(_sweep(tmp_path, "kind: scaling-models\nname: sm\nmodels: [tiny-t5, tiny]\n"))
     assert run_sweep(cfg, show_progress=False) == 2
     out = write_sweep_report(cfg.store, "sm")
     rows = list(csv.reader((out / "results.csv").open()))
-    assert rows[0][0] == "model" and [r[0] for r in rows[1:]] == ["tiny", "tiny-t5"]
+    assert rows[0][:2] == ["model", "parameters (M)"]
+    assert [r[0] for r in rows[1:]] == ["tiny", "tiny-t5"]
+    sizes = [load_model(m).model.num_parameters() / 1e6 for m in ("tiny", "tiny-t5")]
+    assert [float(r[1]) for r in rows[1:]] == pytest.approx(sizes, rel=1e-3)
     store = ResultsStore(cfg.store)
     models = {c: m for _, c, m, _, _ in store.cells("sm")}
     assert models == {"model=tiny": "tiny", "model=tiny-t5": "tiny-t5"}

@@ -58,6 +58,7 @@ class RunResult:
     split: Split | None = None
     seconds: float = 0.0
     train_losses: list[float] = field(default_factory=list)
+    parameters: int = 0  # of the pretrained model (embeddings included, as SuperNI counts)
 
 
 def load_tasks(config: ExperimentConfig) -> TaskCollection:
@@ -269,6 +270,7 @@ def run_experiment(
     loaded = load_model(
         config.model.name, seed=config.seed, trust_remote_code=config.model.trust_remote_code
     )
+    result.parameters = loaded.model.num_parameters()
     adapter = adapter_for(loaded)
     count = adapter.count_tokens
     eval_examples = [
@@ -349,6 +351,7 @@ def run_experiment(
         "split": split.protocol,
         "eval_tasks": split.eval,
         "seconds": round(result.seconds, 1),
+        "parameters": result.parameters,
         "systems": result.rows,
     }
     write_json_atomic(run_dir / "metrics.json", metrics)

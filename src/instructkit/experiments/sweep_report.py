@@ -65,6 +65,7 @@ X_LABELS = {
     "train_tasks": "training tasks",
     "instances": "instances per task",
 }
+PARAMS = "parameters (M)"
 
 
 def _kind(cells: list[str]) -> str:
@@ -153,10 +154,16 @@ def sweep_table(
         return kind, header, body
     prefix = cells[0].split("=", 1)[0]
     header = [X_LABELS.get(kind, X_LABELS.get(prefix, prefix)), *SYSTEMS]
+    sizes = {r.cell: r.value for r in store.results(experiment=experiment, metric="parameters")}
+    if prefix == "model" and all(c in sizes for c in cells):
+        # SuperNI's model-size curve: models ordered by their number of parameters.
+        cells.sort(key=lambda c: sizes[c])
+        header.insert(1, PARAMS)
     body = []
     for c in cells:
         own = {s: v for (cc, s, _), v in value.items() if cc == c}
-        body.append([_x(c), *[_fmt(own.get(s)) for s in SYSTEMS]])
+        size = [f"{sizes[c] / 1e6:.4g}"] if header[1] == PARAMS else []
+        body.append([_x(c), *size, *[_fmt(own.get(s)) for s in SYSTEMS]])
     return kind, header, body
 
 
@@ -248,7 +255,16 @@ def _plot(
     else:
         xs = [r[0] for r in body]
         series = {h: [_num(r[1 + k]) for r in body] for k, h in enumerate(header[1:])}
-        if all(x.isdigit() for x in xs) and kind != "loco":
+        if header[1] == PARAMS:
+            # Model size on a log x axis, each point named by its model.
+            sizes = series.pop(PARAMS)
+            for name, ys in series.items():
+                ax.plot(sizes, ys, marker="o", label=name)
+            ax.set_xscale("log")
+            ax.minorticks_off()
+            ax.set_xticks(sizes, [f"{x}\n{s:.3g}M" for x, s in zip(xs, sizes, strict=True)])
+            ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+        elif all(x.isdigit() for x in xs) and kind != "loco":
             for name, ys in series.items():
                 ax.plot([int(x) for x in xs], ys, marker="o", label=name)
             if kind == "scaling":

@@ -120,6 +120,7 @@ BUILTIN_SWEEPS = (
     "templates",
     "scaling_tasks",
     "scaling_instances",
+    "scaling_models",
 )
 
 
@@ -354,6 +355,9 @@ def run_sweep(
                 )
                 others = [e for e in tests if e != cfg.prompt.encoding]
                 rows += _other_encodings(cfg, others, console)
+            if sweep.kind == "scaling-models":
+                # The x value of SuperNI's model-size curve.
+                rows.append(("model", "*", "-", "parameters", float(result.parameters)))
             store.record_cell(
                 sweep.name,
                 key,
