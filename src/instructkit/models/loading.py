@@ -169,11 +169,11 @@ def packaged_model_dir(key: str = "default") -> Path:
     use (chunks are joined into one file for the conversion, which is then deleted)."""
     model = PACKAGED_MODELS[key]
     chunks = [_chunk_path(pkg, inner, model, key) for pkg, inner in model.chunks]
+    if len(chunks) == 1:  # the same cache as passing the file's path
+        return convert_gguf(chunks[0], _gguf_cache_dir(chunks[0]))
     sizes = ",".join(str(c.stat().st_size) for c in chunks)
     digest = hashlib.sha256(f"{model.gguf}:{sizes}".encode()).hexdigest()[:12]
     out = cache_root() / "models" / f"{Path(model.gguf).stem}-{digest}"
-    if len(chunks) == 1:
-        return convert_gguf(chunks[0], out)
     if _is_converted(out):
         return out
     joined = join_chunks(chunks, cache_root() / "gguf" / model.gguf)
