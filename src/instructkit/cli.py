@@ -348,13 +348,20 @@ def report(
         "runs/results.sqlite"
     ),
     output: Annotated[Path | None, typer.Option(help="Folder; default beside the store.")] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(
+            help="rougeL | exact_match | accuracy; default: accuracy (rank classification) "
+            "for the T0 sweeps that measured it, else rougeL."
+        ),
+    ] = None,
 ) -> None:
     """Markdown tables, CSV and plots (PNG, SVG) of an experiment, from the store."""
     from instructkit.experiments.sweep_report import write_sweep_report
 
     if not store.exists():
         raise TaskFormatError(store, None, "no results store here")
-    out = write_sweep_report(store, experiment, output)
+    out = write_sweep_report(store, experiment, output, metric)
     console.print((out / "report.md").read_text(encoding="utf-8"), highlight=False, markup=False)
 
 

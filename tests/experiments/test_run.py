@@ -11,6 +11,7 @@ import pytest
 
 from instructkit.errors import ConfigError
 from instructkit.experiments import default_config, load_config, run_experiment, tiny_overrides
+from instructkit.tasks.builtin import builtin_tasks
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -119,3 +120,39 @@ def test_encoder_decoder_run(tmp_path: Path) -> None:
     assert "tiny-t5 (after tuning)" in result.rows
     assert result.rows["tiny-t5 (after tuning)"]["overall"]["n"] == 5 * 3
     assert len(result.train_losses) == 4
+
+
+def test_run_with_rank_classification(tmp_path: Path) -> None:
+    cfg = tiny_overrides(default_config()).model_copy(
+        update={"output_dir": str(tmp_path), "name": "rank", "save_model": False}
+    )
+    cfg = cfg.model_copy(
+        update={
+            "model": cfg.model.model_copy(update={"name": "tiny-t5"}),
+            "train": cfg.train.model_copy(update={"steps": 2}),
+            "tasks": cfg.tasks.model_copy(update={"eval_instances_per_task": 3}),
+            "eval": cfg.eval.model_copy(update={"rank_classification": True}),
+        }
+    )
+    result = run_experiment(cfg, show_progress=False)
+    after = result.rows["tiny-t5 (after tuning)"]
+    scores = [
+        json.loads(x) for x in (tmp_path / "rank" / "rank_after.jsonl").read_text().split("\n") if x
+    ]
+    # Every held-out instance whose task has answer choices, and only those.
+    tasks = builtin_tasks(n_instances=cfg.tasks.n_instances)
+    with_options = {t for t in result.split.eval if tasks[t].answer_choices}
+    assert 0 < len(with_options) < len(result.split.eval)
+    assert after["overall"]["n_ranked"] == len(scores) == 3 * len(with_options)
+    correct = [x["prediction"] in x["targets"] for x in scores]
+    assert after["overall"]["accuracy"] == pytest.approx(100 * sum(correct) / len(correct))
+    assert {t for t, m in after["per_task"].items() if "accuracy" in m} == with_options
+    assert "accuracy" not in result.rows["copy demo"]["overall"]
+    report = (tmp_path / "rank" / "report.md").read_text()
+    assert "| system | ROUGE-L | exact match | accuracy (rank) |" in report
+    assert "## Accuracy (rank) per held-out task" in report
+    assert next(r for r in report.splitlines() if r.startswith("| copy demo |")).endswith("| – |")
+    # Resumed: option scores already on disk are not computed again.
+    stamp = (tmp_path / "rank" / "rank_after.jsonl").stat().st_mtime_ns
+    assert run_experiment(cfg, show_progress=False).rows == result.rows
+    assert (tmp_path / "rank" / "rank_after.jsonl").stat().st_mtime_ns == stamp

@@ -277,6 +277,63 @@ def test_templates_sweep_reports_median_and_iqr(tmp_path: Path) -> None:
     assert (out / "plot.png").stat().st_size > 0
 
 
+def test_t0_sweep_reports_rank_classification_accuracy(tmp_path: Path) -> None:
+    import json
+
+    from instructkit.errors import InstructkitError
+    from instructkit.evaluation.stats import median_iqr
+
+    p = tmp_path / "sweep.yaml"
+    p.write_text(
+        f"store: {tmp_path / 'results.sqlite'}\n"
+        "kind: templates\nname: t0\nvalues: [1, 2]\neval_templates: ['flan:1', 'flan:2']\n"
+        "base:\n"
+        "  tasks: {n_instances: 24, eval_instances_per_task: 4, train_instances_per_task: 6,"
+        " held_out_clusters: [rule_classification]}\n"
+        "  model: {name: tiny}\n"
+        "  train: {steps: 3, learning_rate: 0.001, mixed_precision: 'no', save_every: 0}\n"
+        "  eval: {max_new_tokens: 3, rank_classification: true}\n"
+    )
+    cfg = load_sweep(p)
+    assert run_sweep(cfg, show_progress=False) == 2
+    store = ResultsStore(cfg.store)
+    acc = store.results(experiment="t0", metric="accuracy", task="*")
+    # The tuned model under both evaluation templates, the untuned one under the first;
+    # baselines generate text and have no option scores.
+    assert {(r.cell, r.system, r.template) for r in acc} == {
+        (c, s, t)
+        for c in ("templates=1", "templates=2")
+        for s, t in (
+            ("before tuning", "flan:1"),
+            ("after tuning", "flan:1"),
+            ("after tuning", "flan:2"),
+        )
+    }
+    # A stored accuracy is the share of instances whose best-scored option is a reference.
+    scores = tmp_path / "t0" / "templates=1" / "rank_test=flan:2.jsonl"  # beside the store
+    lines = [json.loads(x) for x in scores.read_text().splitlines()]
+    assert len(lines) == 4 * 4  # the held-out tasks with options (not the turned-around one)
+    expected = 100 * sum(x["prediction"] in x["targets"] for x in lines) / len(lines)
+    stored = {(r.cell, r.system, r.template): r.value for r in acc}
+    assert stored[("templates=1", "after tuning", "flan:2")] == pytest.approx(expected)
+    store.close()
+
+    out = write_sweep_report(cfg.store, "t0")  # accuracy by default for a T0 sweep
+    assert (out / "report.md").read_text().splitlines()[2].startswith("Accuracy (rank")
+    rows = list(csv.reader((out / "results.csv").open()))
+    for row in rows[1:]:
+        vals = [
+            v
+            for (c, s, _), v in stored.items()
+            if c == f"templates={row[0]}" and s == "after tuning"
+        ]
+        assert row[1] == f"{median_iqr(vals).median:.1f}"
+    rouge = write_sweep_report(cfg.store, "t0", tmp_path / "rouge", metric="rougeL")
+    assert (rouge / "report.md").read_text().splitlines()[2].startswith("ROUGE-L")
+    with pytest.raises(InstructkitError, match="metric 'bleu'"):
+        write_sweep_report(cfg.store, "t0", metric="bleu")
+
+
 def _train_tasks(run_dir: Path) -> list[str]:
     import json
 

@@ -113,6 +113,37 @@ def rank_metrics(results: Sequence[OptionScores], *, bootstrap: bool = False) ->
     }
 
 
+def rank_on_main(
+    adapter: FamilyAdapter,
+    examples: Sequence[PromptedExample],
+    out_path: str | Path,
+    *,
+    show_progress: bool = True,
+) -> list[OptionScores]:
+    """:func:`rank_predictions` on the main process (it is not sharded yet); the other
+    processes read its file once it is written."""
+    state = distributed_state()
+    results: list[OptionScores] = []
+    if state.is_main_process:
+        results = rank_predictions(adapter, examples, out_path, show_progress=show_progress)
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        results = rank_predictions(adapter, [], out_path, show_progress=False)
+    return results
+
+
+def add_rank_accuracy(metrics: dict[str, Any], results: Sequence[OptionScores]) -> dict[str, Any]:
+    """Add rank-classification accuracy (summed and length-normalised) to generation
+    metrics, overall and per task (over the instances that have options)."""
+    ranked = rank_metrics(results)
+    for key in ("accuracy", "accuracy_norm"):
+        metrics["overall"][key] = ranked["overall"][key]
+        for task, block in ranked["per_task"].items():
+            metrics["per_task"].setdefault(task, {})[key] = block[key]
+    metrics["overall"]["n_ranked"] = ranked["overall"]["n"]
+    return metrics
+
+
 def evaluate(
     adapter: FamilyAdapter,
     examples: Sequence[PromptedExample],
@@ -133,15 +164,9 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     state = distributed_state()
     if mode == "rank":
-        # Rank classification runs on the main process only (it is not sharded yet).
-        results: list[OptionScores] = []
-        if state.is_main_process:
-            results = rank_predictions(
-                adapter, examples, out / "rank_scores.jsonl", show_progress=show_progress
-            )
-        state.wait_for_everyone()
-        if not state.is_main_process:
-            results = rank_predictions(adapter, [], out / "rank_scores.jsonl", show_progress=False)
+        results = rank_on_main(
+            adapter, examples, out / "rank_scores.jsonl", show_progress=show_progress
+        )
         metrics = rank_metrics(results, bootstrap=bootstrap)
     else:
         preds = generate_predictions(

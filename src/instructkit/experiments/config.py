@@ -170,6 +170,11 @@ class EvalConfig(_Strict):
         default_factory=lambda: ["\n"], description="A prediction ends at the first of these."
     )
     before_tuning: bool = Field(True, description="Also evaluate the model before tuning.")
+    rank_classification: bool = Field(
+        False,
+        description="Also score instances that have answer options by rank classification "
+        "(the option of highest log-likelihood; T0's accuracy).",
+    )
 
 
 class ExperimentConfig(_Strict):

@@ -21,6 +21,7 @@ from accelerate.utils import set_seed
 from rich.console import Console
 
 from instructkit.errors import ConfigError
+from instructkit.evaluation.api import add_rank_accuracy, rank_on_main
 from instructkit.evaluation.baselines import ALL_BASELINES
 from instructkit.evaluation.run import aggregate, baseline_predictions, generate_predictions
 from instructkit.experiments.config import ExperimentConfig, dump_config
@@ -41,6 +42,7 @@ from instructkit.mixtures.split import (
 )
 from instructkit.models.adapters import FamilyAdapter, adapter_for
 from instructkit.models.loading import load_model, load_pretrained
+from instructkit.prompts.example import PromptedExample
 from instructkit.prompts.templates import render_prompt
 from instructkit.tasks.builtin import builtin_tasks
 from instructkit.tasks.collection import TaskCollection, load_collection
@@ -241,6 +243,38 @@ def train_experiment(
     return losses
 
 
+def score_examples(
+    config: ExperimentConfig,
+    adapter: FamilyAdapter,
+    examples: list[PromptedExample],
+    tag: str,
+    *,
+    label: str = "evaluating",
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Generate for ``examples`` and score the predictions (``<run>/predictions_<tag>.jsonl``,
+    resumable); with ``eval.rank_classification``, also rank-classify the examples that have
+    options (``<run>/rank_<tag>.jsonl``) and add their accuracy."""
+    preds = generate_predictions(
+        adapter,
+        examples,
+        config.run_dir / f"predictions_{tag}.jsonl",
+        max_new_tokens=config.eval.max_new_tokens,
+        max_source_tokens=config.eval.max_source_tokens,
+        batch_size=config.eval.batch_size,
+        stop=config.eval.stop,
+        label=label,
+        show_progress=show_progress,
+    )
+    metrics = aggregate(preds)
+    if config.eval.rank_classification:
+        ranked = rank_on_main(
+            adapter, examples, config.run_dir / f"rank_{tag}.jsonl", show_progress=show_progress
+        )
+        add_rank_accuracy(metrics, ranked)
+    return metrics
+
+
 def run_experiment(
     config: ExperimentConfig,
     *,
@@ -287,18 +321,7 @@ def run_experiment(
     ]
 
     def generate_on(view: FamilyAdapter, tag: str, label: str, progress: bool) -> dict[str, Any]:
-        preds = generate_predictions(
-            view,
-            eval_examples,
-            run_dir / f"predictions_{tag}.jsonl",
-            max_new_tokens=config.eval.max_new_tokens,
-            max_source_tokens=config.eval.max_source_tokens,
-            batch_size=config.eval.batch_size,
-            stop=config.eval.stop,
-            label=label,
-            show_progress=progress,
-        )
-        return aggregate(preds)
+        return score_examples(config, view, eval_examples, tag, label=label, show_progress=progress)
 
     def evaluate(tag: str) -> dict[str, Any]:
         return generate_on(adapter, tag, f"evaluating ({tag} tuning)", show_progress)

@@ -66,6 +66,11 @@ X_LABELS = {
     "instances": "instances per task",
 }
 PARAMS = "parameters (M)"
+METRICS = {
+    "rougeL": "ROUGE-L",
+    "exact_match": "Exact match",
+    "accuracy": "Accuracy (rank classification)",
+}
 
 
 def _kind(cells: list[str]) -> str:
@@ -107,7 +112,7 @@ def sweep_table(
     every = store.results(experiment=experiment, metric=metric)
     rows = [r for r in every if r.task == "*"]
     if not rows:
-        raise InstructkitError(f"no results for experiment '{experiment}' in {store.path}")
+        raise InstructkitError(f"no {metric} results for experiment '{experiment}' in {store.path}")
     cells = _ordered_cells(store, experiment, rows)
     kind = _kind(cells)
     value = {(r.cell, r.system, r.template): r.value for r in rows}
@@ -221,6 +226,7 @@ def _plot(
     title: str,
     out: Path,
     spreads: dict[str, dict[str, list[float]]] | None = None,
+    metric: str = "ROUGE-L",
 ) -> None:
     if kind in ("templates", "datasets") and spreads:
         tasks = ["*", *sorted({t for per in spreads.values() for t in per if t != "*"})]
@@ -234,7 +240,7 @@ def _plot(
             )
             ax.set_title("all held-out tasks" if task == "*" else task, fontsize="small")
             ax.set_xlabel(X_LABELS[kind])
-            ax.set_ylabel("ROUGE-L over templates")
+            ax.set_ylabel(f"{metric} over templates")
         for ax in list(axes.flat)[len(tasks) :]:
             ax.axis("off")
         fig.suptitle(title)
@@ -251,7 +257,7 @@ def _plot(
         for i, row in enumerate(data):
             for j, v in enumerate(row):
                 ax.text(j, i, f"{v:.1f}", ha="center", va="center", color="white")
-        fig.colorbar(im, ax=ax, label="ROUGE-L")
+        fig.colorbar(im, ax=ax, label=metric)
     else:
         xs = [r[0] for r in body]
         series = {h: [_num(r[1 + k]) for r in body] for k, h in enumerate(header[1:])}
@@ -275,16 +281,18 @@ def _plot(
         else:
             _bars(ax, xs, series)
         ax.set_xlabel(header[0])
-        ax.set_ylabel("ROUGE-L")
+        ax.set_ylabel(metric)
     ax.set_title(title)
     _save(fig, out)
 
 
-def _plot_categories(header: list[str], body: list[list[str]], title: str, out: Path) -> None:
+def _plot_categories(
+    header: list[str], body: list[list[str]], title: str, out: Path, metric: str = "ROUGE-L"
+) -> None:
     cats = header[1:-1]
     fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(cats)), 4.2))
     _bars(ax, cats, {r[0]: [_num(v) for v in r[1:-1]] for r in body})
-    ax.set_ylabel("ROUGE-L of the tuned model")
+    ax.set_ylabel(f"{metric} of the tuned model")
     ax.set_title(title)
     _save(fig, out)
 
@@ -297,20 +305,36 @@ def _markdown_table(header: list[str], body: list[list[str]]) -> list[str]:
     ]
 
 
+def report_metric(store: ResultsStore, experiment: str) -> str:
+    """The metric a report shows by default: T0's rank-classification accuracy for the T0
+    kinds when it was measured, ROUGE-L otherwise."""
+    ranked = store.results(experiment=experiment, metric="accuracy", system="after tuning")
+    if ranked and _kind(_ordered_cells(store, experiment, ranked)) in ("templates", "datasets"):
+        return "accuracy"
+    return "rougeL"
+
+
 def write_sweep_report(
-    store_path: str | Path, experiment: str, out_dir: str | Path | None = None
+    store_path: str | Path,
+    experiment: str,
+    out_dir: str | Path | None = None,
+    metric: str | None = None,
 ) -> Path:
     """Write ``report.md``, ``results.csv``, ``plot.png`` and ``plot.svg`` (and, over
     several categories, ``categories.csv``, ``categories.png`` and ``categories.svg``);
-    returns the folder."""
+    returns the folder. ``metric``: ``rougeL``, ``exact_match`` or ``accuracy``; by
+    default :func:`report_metric`."""
+    if metric is not None and metric not in METRICS:
+        raise InstructkitError(f"metric '{metric}': not one of {', '.join(METRICS)}")
     store = ResultsStore(store_path)
     try:
-        kind, header, body = sweep_table(store, experiment)
-        by_category = category_table(store, experiment)
+        metric = metric or report_metric(store, experiment)
+        kind, header, body = sweep_table(store, experiment, metric)
+        by_category = category_table(store, experiment, metric)
         timings = store.cells(experiment)
         spreads: dict[str, dict[str, list[float]]] = {}
         if kind in ("templates", "datasets"):
-            every = store.results(experiment=experiment, metric="rougeL")
+            every = store.results(experiment=experiment, metric=metric)
             spreads = _spreads(every, _ordered_cells(store, experiment, every))
     finally:
         store.close()
@@ -319,7 +343,8 @@ def write_sweep_report(
     with (out / "results.csv").open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows([header, *body])
     title = TITLES[kind]
-    _plot(kind, header, body, f"{title}\n{experiment}", out / "plot", spreads)
+    label = METRICS[metric]
+    _plot(kind, header, body, f"{title}\n{experiment}", out / "plot", spreads, label)
     note = {
         "templates": "Median, quartiles and IQR over evaluation templates of the tuned model; "
         "per held-out task: median (IQR).",
@@ -328,13 +353,15 @@ def write_sweep_report(
         "prompt-tuning": "Held-out tasks before (zero-shot) and after prompt tuning on their own "
         "training instances.",
     }.get(kind, "")
-    lines = [f"# {title}: `{experiment}`", "", f"ROUGE-L (× 100) from the results store. {note}"]
+    lines = [f"# {title}: `{experiment}`", "", f"{label} (× 100) from the results store. {note}"]
     lines += ["", *_markdown_table(header, body), "", "![plot](plot.png)", ""]
     if by_category is not None:
         cat_header, cat_body = by_category
         with (out / "categories.csv").open("w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows([cat_header, *cat_body])
-        _plot_categories(cat_header, cat_body, f"Per category: {experiment}", out / "categories")
+        _plot_categories(
+            cat_header, cat_body, f"Per category: {experiment}", out / "categories", label
+        )
         lines += ["## Per category (tuned model)", "", *_markdown_table(cat_header, cat_body)]
         lines += ["", "![categories](categories.png)", ""]
     lines += ["| cell | model | finished | seconds |", "|---|---|---|---:|"]

@@ -33,9 +33,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rich.console import Console
 
 from instructkit.errors import ConfigError, read_yaml_mapping
-from instructkit.evaluation.run import aggregate, generate_predictions
 from instructkit.experiments.config import ExperimentConfig
-from instructkit.experiments.single import load_tasks, make_split, run_experiment, tune
+from instructkit.experiments.single import (
+    load_tasks,
+    make_split,
+    run_experiment,
+    score_examples,
+    tune,
+)
 from instructkit.experiments.store import ResultsStore, config_hash
 from instructkit.models.adapters import adapter_for
 from instructkit.models.loading import load_model
@@ -278,12 +283,16 @@ def _rows(rows: dict[str, dict[str, Any]], template: str) -> list[tuple[str, str
     out = []
     for label, r in rows.items():
         system = _system(label)
-        for metric in ("rougeL", "exact_match"):
+        for metric in ("rougeL", "exact_match", "accuracy"):
+            if metric not in r["overall"]:
+                continue  # accuracy: rank classification of the model's systems only
             out.append((system, "*", template, metric, r["overall"][metric]))
             for task, m in r["per_task"].items():
-                out.append((system, task, template, metric, m[metric]))
+                if metric in m:
+                    out.append((system, task, template, metric, m[metric]))
             for cat, m in r.get("per_category", {}).items():
-                out.append((system, f"category={cat}", template, metric, m[metric]))
+                if metric in m:
+                    out.append((system, f"category={cat}", template, metric, m[metric]))
     return out
 
 
@@ -310,17 +319,8 @@ def _other_encodings(
             for t in split.eval
             for i in tasks[t].instances[:n]
         ]
-        preds = generate_predictions(
-            adapter,
-            examples,
-            cfg.run_dir / f"predictions_test={enc}.jsonl",
-            max_new_tokens=cfg.eval.max_new_tokens,
-            max_source_tokens=cfg.eval.max_source_tokens,
-            batch_size=cfg.eval.batch_size,
-            stop=cfg.eval.stop,
-            show_progress=False,
-        )
-        out += _rows({"(after tuning)": aggregate(preds)}, _template_key(enc))
+        scores = score_examples(cfg, adapter, examples, f"test={enc}", show_progress=False)
+        out += _rows({"(after tuning)": scores}, _template_key(enc))
     return out
 
 
