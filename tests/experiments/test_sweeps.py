@@ -319,7 +319,7 @@ def test_t0_sweep_reports_rank_classification_accuracy(tmp_path: Path) -> None:
     store.close()
 
     out = write_sweep_report(cfg.store, "t0")  # accuracy by default for a T0 sweep
-    assert (out / "report.md").read_text().splitlines()[2].startswith("Accuracy (rank")
+    assert (out / "report.md").read_text().splitlines()[2].startswith("Accuracy by rank")
     rows = list(csv.reader((out / "results.csv").open()))
     for row in rows[1:]:
         vals = [

@@ -69,7 +69,7 @@ PARAMS = "parameters (M)"
 METRICS = {
     "rougeL": "ROUGE-L",
     "exact_match": "Exact match",
-    "accuracy": "Accuracy (rank classification)",
+    "accuracy": "Accuracy (rank)",
 }
 
 
@@ -240,7 +240,7 @@ def _plot(
             )
             ax.set_title("all held-out tasks" if task == "*" else task, fontsize="small")
             ax.set_xlabel(X_LABELS[kind])
-            ax.set_ylabel(f"{metric} over templates")
+            ax.set_ylabel(metric)
         for ax in list(axes.flat)[len(tasks) :]:
             ax.axis("off")
         fig.suptitle(title)
@@ -353,6 +353,8 @@ def write_sweep_report(
         "prompt-tuning": "Held-out tasks before (zero-shot) and after prompt tuning on their own "
         "training instances.",
     }.get(kind, "")
+    if metric == "accuracy":
+        label = "Accuracy by rank classification (the answer option of highest log-likelihood)"
     lines = [f"# {title}: `{experiment}`", "", f"{label} (× 100) from the results store. {note}"]
     lines += ["", *_markdown_table(header, body), "", "![plot](plot.png)", ""]
     if by_category is not None:
