@@ -148,6 +148,9 @@ def test_run_with_rank_classification(tmp_path: Path) -> None:
     assert after["overall"]["accuracy"] == pytest.approx(100 * sum(correct) / len(correct))
     assert {t for t, m in after["per_task"].items() if "accuracy" in m} == with_options
     assert "accuracy" not in result.rows["copy demo"]["overall"]
+    # The chance baseline: an option picked uniformly at random.
+    chance = [100 * len(set(x["targets"]) & set(x["options"])) / len(x["options"]) for x in scores]
+    assert result.rows["chance"]["overall"]["accuracy"] == pytest.approx(sum(chance) / len(chance))
     report = (tmp_path / "rank" / "report.md").read_text()
     assert "| system | ROUGE-L | exact match | accuracy (rank) |" in report
     assert "## Accuracy (rank) per held-out task" in report

@@ -253,6 +253,7 @@ def test_templates_sweep_reports_median_and_iqr(tmp_path: Path) -> None:
     assert run_sweep(cfg, show_progress=False) == 2
     out = write_sweep_report(cfg.store, "t")
     rows = list(csv.reader((out / "results.csv").open()))
+    assert rows[0][6:10] == ["copy input", "copy demo", "majority class", "before tuning"]
     assert rows[0][:3] == ["templates per task", "median", "Q1"] and [r[0] for r in rows[1:]] == [
         "1",
         "3",
@@ -298,12 +299,13 @@ def test_t0_sweep_reports_rank_classification_accuracy(tmp_path: Path) -> None:
     assert run_sweep(cfg, show_progress=False) == 2
     store = ResultsStore(cfg.store)
     acc = store.results(experiment="t0", metric="accuracy", task="*")
-    # The tuned model under both evaluation templates, the untuned one under the first;
-    # baselines generate text and have no option scores.
+    # The tuned model under both evaluation templates, the untuned one and chance under the
+    # first; the text baselines have no option scores.
     assert {(r.cell, r.system, r.template) for r in acc} == {
         (c, s, t)
         for c in ("templates=1", "templates=2")
         for s, t in (
+            ("chance", "flan:1"),
             ("before tuning", "flan:1"),
             ("after tuning", "flan:1"),
             ("after tuning", "flan:2"),
@@ -321,6 +323,9 @@ def test_t0_sweep_reports_rank_classification_accuracy(tmp_path: Path) -> None:
     out = write_sweep_report(cfg.store, "t0")  # accuracy by default for a T0 sweep
     assert (out / "report.md").read_text().splitlines()[2].startswith("Accuracy by rank")
     rows = list(csv.reader((out / "results.csv").open()))
+    assert rows[0][5:8] == ["eval templates", "chance", "before tuning"]
+    chance = [100 * len(set(x["targets"]) & set(x["options"])) / len(x["options"]) for x in lines]
+    assert float(rows[1][6]) == pytest.approx(sum(chance) / len(chance), abs=0.05)
     for row in rows[1:]:
         vals = [
             v
@@ -380,11 +385,12 @@ def test_datasets_sweep_takes_k_tasks_per_cluster_and_reports_per_task(tmp_path:
         assert set(per_cluster.values()) == {k} and "ciphers" not in per_cluster
     out = write_sweep_report(cfg.store, "d")
     rows = list(csv.reader((out / "results.csv").open()))
-    held_out = rows[0][6:]
+    assert rows[0][6:10] == ["copy input", "copy demo", "majority class", "before tuning"]
+    held_out = rows[0][10:]
     assert held_out and all(tasks[t].cluster == "ciphers" for t in held_out)
     store = ResultsStore(cfg.store)
     for row in rows[1:]:
-        for task, cell_text in zip(held_out, row[6:], strict=True):
+        for task, cell_text in zip(held_out, row[10:], strict=True):
             vals = [
                 r.value
                 for r in store.results(

@@ -166,3 +166,19 @@ def accuracy(results: Sequence[OptionScores], *, normalize: bool = False) -> flo
     if not results:
         return 0.0
     return 100.0 * sum(r.correct(normalize=normalize) for r in results) / len(results)
+
+
+def chance_accuracy(examples: Sequence[PromptedExample]) -> dict[str, Any]:
+    """The expected accuracy of picking an option uniformly at random (× 100), overall and
+    per task, over the examples that have options: the baseline of rank classification."""
+    by_task: dict[str, list[float]] = {}
+    for ex in examples:
+        if ex.options:
+            hit = len(set(ex.targets) & set(ex.options)) / len(set(ex.options))
+            by_task.setdefault(ex.task, []).append(100.0 * hit)
+    every = [v for vs in by_task.values() for v in vs]
+
+    def block(vs: list[float]) -> dict[str, Any]:
+        return {"accuracy": sum(vs) / len(vs) if vs else 0.0, "n": len(vs)}
+
+    return {"overall": block(every), "per_task": {t: block(v) for t, v in sorted(by_task.items())}}

@@ -23,6 +23,7 @@ from rich.console import Console
 from instructkit.errors import ConfigError
 from instructkit.evaluation.api import add_rank_accuracy, rank_on_main
 from instructkit.evaluation.baselines import ALL_BASELINES
+from instructkit.evaluation.rank import chance_accuracy
 from instructkit.evaluation.run import aggregate, baseline_predictions, generate_predictions
 from instructkit.experiments.config import ExperimentConfig, dump_config
 from instructkit.experiments.report import per_task_table, render_markdown, results_table
@@ -319,6 +320,8 @@ def run_experiment(
         for t in eval_tasks
         for i in eval_instances[t.name]
     ]
+    if config.eval.rank_classification:
+        result.rows["chance"] = chance_accuracy(eval_examples)
 
     def generate_on(view: FamilyAdapter, tag: str, label: str, progress: bool) -> dict[str, Any]:
         return score_examples(config, view, eval_examples, tag, label=label, show_progress=progress)

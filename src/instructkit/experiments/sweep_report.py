@@ -66,6 +66,10 @@ X_LABELS = {
     "instances": "instances per task",
 }
 PARAMS = "parameters (M)"
+T0_NOTE = (
+    "Median, quartiles and IQR over evaluation templates of the tuned model; the baselines "
+    "and the untuned model on the first evaluation template; per held-out task: median (IQR)."
+)
 METRICS = {
     "rougeL": "ROUGE-L",
     "exact_match": "Exact match",
@@ -121,16 +125,24 @@ def sweep_table(
         # tasks and per held-out task (dataset): "median (IQR)".
         spreads = _spreads(every, cells)
         tasks = sorted({t for per in spreads.values() for t in per if t != "*"})
-        header = [X_LABELS[kind], "median", "Q1", "Q3", "IQR", "eval templates", *tasks]
+        # Beside the spread: the baselines and the untuned model (first evaluation template).
+        others = [
+            s
+            for s in (*BASELINES, "chance", "before tuning")
+            if any(system == s for (_, system, _) in value)
+        ]
+        header = [X_LABELS[kind], "median", "Q1", "Q3", "IQR", "eval templates", *others, *tasks]
         body = []
         for c in cells:
             sp = median_iqr(spreads[c].get("*", []))
             per = [median_iqr(spreads[c].get(t, [])) for t in tasks]
+            own = {s: v for (cc, s, _), v in value.items() if cc == c}
             body.append(
                 [
                     _x(c),
                     *(_fmt(v) for v in (sp.median, sp.q1, sp.q3, sp.iqr)),
                     str(sp.n),
+                    *(_fmt(own.get(s)) for s in others),
                     *(f"{_fmt(p.median)} ({_fmt(p.iqr)})" for p in per),
                 ]
             )
@@ -346,10 +358,8 @@ def write_sweep_report(
     label = METRICS[metric]
     _plot(kind, header, body, f"{title}\n{experiment}", out / "plot", spreads, label)
     note = {
-        "templates": "Median, quartiles and IQR over evaluation templates of the tuned model; "
-        "per held-out task: median (IQR).",
-        "datasets": "Median, quartiles and IQR over evaluation templates of the tuned model; "
-        "per held-out task: median (IQR).",
+        "templates": T0_NOTE,
+        "datasets": T0_NOTE,
         "prompt-tuning": "Held-out tasks before (zero-shot) and after prompt tuning on their own "
         "training instances.",
     }.get(kind, "")
