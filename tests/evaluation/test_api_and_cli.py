@@ -14,16 +14,7 @@ from instructkit.evaluation.stats import bootstrap_ci, median_iqr, spread_over_t
 from instructkit.models import adapter_for, load_model
 from instructkit.prompts import apply_template
 from instructkit.tasks.builtin import build_task, spec_by_name
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "instructkit.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+from tests.cli_runner import run_cli
 
 
 def _examples(template: str, n: int = 6) -> list:  # type: ignore[type-arg]
@@ -69,7 +60,7 @@ def test_median_iqr_and_bootstrap() -> None:
 
 
 def test_eval_cli_tiny(tmp_path: Path) -> None:
-    r = _cli(
+    r = run_cli(
         "eval",
         "--model",
         "tiny",
@@ -87,16 +78,16 @@ def test_eval_cli_tiny(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert "accuracy" in r.stdout and "overall" in r.stdout
-    r = _cli("eval", "--model", "tiny", "--mode", "guess", "--output", str(tmp_path))
+    r = run_cli("eval", "--model", "tiny", "--mode", "guess", "--output", str(tmp_path))
     assert r.returncode == 1 and "Traceback" not in r.stderr
 
 
 def test_score_and_baselines_cli(tmp_path: Path, superni_root: Path) -> None:
-    r = _cli("baselines", str(superni_root), "--max-instances", "5", "--output", str(tmp_path))
+    r = run_cli("baselines", str(superni_root), "--max-instances", "5", "--output", str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert "copy demo" in r.stdout and "majority class" in r.stdout
     refs = superni_root / "test_references_en.jsonl"
-    r = _cli(
+    r = run_cli(
         "score", str(tmp_path / "copy_demo.jsonl"), str(refs), "--json", str(tmp_path / "s.json")
     )
     assert r.returncode == 0, r.stderr
@@ -121,7 +112,7 @@ def test_two_processes_shard_generation(tmp_path: Path) -> None:
         "4",
         "--quiet",
     ]
-    one = _cli(*args, "--output", str(tmp_path / "one"))
+    one = run_cli(*args, "--output", str(tmp_path / "one"))
     assert one.returncode == 0, one.stderr
     two = subprocess.run(
         [

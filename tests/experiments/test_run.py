@@ -3,29 +3,41 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from instructkit.errors import ConfigError
 from instructkit.experiments import default_config, load_config, run_experiment, tiny_overrides
+from instructkit.experiments.config import ExperimentConfig
 from instructkit.tasks.builtin import builtin_tasks
+from tests.cli_runner import run_cli
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "instructkit.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def _tiny(
+    tmp_path: Path,
+    name: str,
+    *,
+    model: str = "tiny",
+    save_model: bool = True,
+    **sections: dict[str, Any],
+) -> ExperimentConfig:
+    """The tiny default experiment in ``tmp_path``, with updates per config section."""
+    cfg = tiny_overrides(default_config())
+    update: dict[str, Any] = {
+        "output_dir": str(tmp_path),
+        "name": name,
+        "save_model": save_model,
+        "model": cfg.model.model_copy(update={"name": model}),
+    }
+    for section, changes in sections.items():
+        update[section] = getattr(cfg, section).model_copy(update=changes)
+    return cfg.model_copy(update=update)
 
 
 def test_tiny_run_end_to_end(tmp_path: Path) -> None:
-    r = _cli("run", "--model", "tiny", "--output-dir", str(tmp_path), "--quiet", cwd=tmp_path)
+    r = run_cli("run", "--model", "tiny", "--output-dir", str(tmp_path), "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     run = tmp_path / "default-tiny"
     for f in (
@@ -61,9 +73,7 @@ def test_tiny_run_end_to_end(tmp_path: Path) -> None:
 
 
 def test_same_config_same_numbers_and_resume(tmp_path: Path) -> None:
-    cfg = tiny_overrides(default_config()).model_copy(update={"output_dir": str(tmp_path)})
-    cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"name": "tiny"})})
-    cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"steps": 8})})
+    cfg = _tiny(tmp_path, "default", train={"steps": 8})
     a = run_experiment(cfg.model_copy(update={"name": "a"}), show_progress=False)
     b = run_experiment(cfg.model_copy(update={"name": "b"}), show_progress=False)
     assert a.rows == b.rows
@@ -75,10 +85,7 @@ def test_same_config_same_numbers_and_resume(tmp_path: Path) -> None:
 
 
 def test_interrupted_predictions_resume_without_duplicates(tmp_path: Path) -> None:
-    cfg = tiny_overrides(default_config()).model_copy(
-        update={"output_dir": str(tmp_path), "name": "r"}
-    )
-    cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"name": "tiny"})})
+    cfg = _tiny(tmp_path, "r")
     full = run_experiment(cfg, show_progress=False)
     path = tmp_path / "r" / "predictions_after.jsonl"
     lines = path.read_text().splitlines()
@@ -94,7 +101,7 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
     p.write_text("train:\n  steps: -3\n")
     with pytest.raises(ConfigError, match=r"bad.yaml: field 'train.steps'"):
         load_config(p)
-    r = _cli("run", str(p), cwd=tmp_path)
+    r = run_cli("run", str(p), cwd=tmp_path)
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
     assert "field 'train.steps'" in r.stderr
@@ -104,17 +111,13 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
 
 
 def test_encoder_decoder_run(tmp_path: Path) -> None:
-    cfg = tiny_overrides(default_config()).model_copy(
-        update={"output_dir": str(tmp_path), "name": "t5", "save_model": False}
-    )
-    cfg = cfg.model_copy(
-        update={
-            "model": cfg.model.model_copy(update={"name": "tiny-t5"}),
-            "train": cfg.train.model_copy(update={"steps": 4}),
-            "tasks": cfg.tasks.model_copy(
-                update={"held_out_clusters": ["ciphers"], "eval_instances_per_task": 3}
-            ),
-        }
+    cfg = _tiny(
+        tmp_path,
+        "t5",
+        model="tiny-t5",
+        save_model=False,
+        train={"steps": 4},
+        tasks={"held_out_clusters": ["ciphers"], "eval_instances_per_task": 3},
     )
     result = run_experiment(cfg, show_progress=False)
     assert "tiny-t5 (after tuning)" in result.rows
@@ -123,16 +126,14 @@ def test_encoder_decoder_run(tmp_path: Path) -> None:
 
 
 def test_run_with_rank_classification(tmp_path: Path) -> None:
-    cfg = tiny_overrides(default_config()).model_copy(
-        update={"output_dir": str(tmp_path), "name": "rank", "save_model": False}
-    )
-    cfg = cfg.model_copy(
-        update={
-            "model": cfg.model.model_copy(update={"name": "tiny-t5"}),
-            "train": cfg.train.model_copy(update={"steps": 2}),
-            "tasks": cfg.tasks.model_copy(update={"eval_instances_per_task": 3}),
-            "eval": cfg.eval.model_copy(update={"rank_classification": True}),
-        }
+    cfg = _tiny(
+        tmp_path,
+        "rank",
+        model="tiny-t5",
+        save_model=False,
+        train={"steps": 2},
+        tasks={"eval_instances_per_task": 3},
+        eval={"rank_classification": True},
     )
     result = run_experiment(cfg, show_progress=False)
     after = result.rows["tiny-t5 (after tuning)"]

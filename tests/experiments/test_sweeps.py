@@ -19,6 +19,7 @@ from instructkit.experiments.store import ResultsStore, config_hash
 from instructkit.experiments.sweep_report import write_sweep_report
 from instructkit.experiments.sweeps import BUILTIN_SWEEPS, cells, load_sweep, run_sweep
 from instructkit.models import load_model
+from tests.cli_runner import run_cli
 
 BASE = """
 base:
@@ -177,65 +178,22 @@ def test_builtin_sweep_configs_load(name: str) -> None:
 
 
 def test_builtin_sweep_cli_tiny(tmp_path: Path) -> None:
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "instructkit.cli",
-            "sweep",
-            "builtin:fewshot",
-            "--model",
-            "tiny",
-            "--store",
-            str(tmp_path / "r.sqlite"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    store = str(tmp_path / "r.sqlite")
+    r = run_cli("sweep", "builtin:fewshot", "--model", "tiny", "--store", store, "--quiet")
     assert r.returncode == 0, r.stderr
     assert "| flan:zeroshot |" in r.stdout and "![plot](plot.png)" in r.stdout
     assert (tmp_path / "fewshot-small-tiny" / "plot.svg").exists()
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "instructkit.cli",
-            "results",
-            "--store",
-            str(tmp_path / "r.sqlite"),
-            "--metric",
-            "rougeL",
-            "--system",
-            "after tuning",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    r = run_cli("results", "--store", store, "--metric", "rougeL", "--system", "after tuning")
     assert r.returncode == 0 and "prompt=flan:fewshot" in r.stdout
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "instructkit.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 def test_builtin_model_size_sweep_with_tiny_models(tmp_path: Path) -> None:
     store = str(tmp_path / "r.sqlite")
-    r = _cli("sweep", "builtin:scaling_models", "--model", "tiny", "--store", store, "--quiet")
+    r = run_cli("sweep", "builtin:scaling_models", "--model", "tiny", "--store", store, "--quiet")
     assert r.returncode == 0, r.stderr
     assert "| tiny | 0.09862 |" in r.stdout and "| tiny-t5 | 0.1894 |" in r.stdout
     # Another model cannot stand in for the sweep's list: one line, naming the field.
-    r = _cli("sweep", "builtin:scaling_models", "--model", "gpt2", "--store", store)
+    r = run_cli("sweep", "builtin:scaling_models", "--model", "gpt2", "--store", store)
     assert (
         r.returncode == 1
         and "field 'models'" in r.stderr
