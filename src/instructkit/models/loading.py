@@ -239,24 +239,31 @@ def load_pretrained(
     return LoadedModel(model=model, tokenizer=tok, family=family_of(model), name=name_or_path)
 
 
+def _local_path(name: str) -> str:
+    """Where ``from_pretrained`` finds a model: the converted folder of a packaged model or
+    of a ``.gguf`` file, else the name itself (a hub id or a folder)."""
+    if name in PACKAGED_MODELS:
+        return str(packaged_model_dir(name))
+    if name.endswith(".gguf"):
+        gguf = Path(name)
+        if not gguf.exists():
+            raise ModelLoadError(f"{gguf}: no such GGUF file")
+        return str(convert_gguf(gguf, _gguf_cache_dir(gguf)))
+    return name
+
+
 def load_model(
     name: str = "default", *, seed: int = 0, trust_remote_code: bool = False
 ) -> LoadedModel:
     """Load a model by one of the names described in this module's docstring."""
     if name in ("tiny", "tiny-llama", "tiny-t5"):
         return tiny_model("tiny-t5" if name == "tiny-t5" else "tiny", seed=seed)
+    loaded = load_pretrained(_local_path(name), trust_remote_code=trust_remote_code)
     if name in PACKAGED_MODELS:
-        loaded = load_pretrained(str(packaged_model_dir(name)))
         loaded.name = PACKAGED_MODELS[name].name
-        return loaded
-    if name.endswith(".gguf"):
-        gguf = Path(name)
-        if not gguf.exists():
-            raise ModelLoadError(f"{gguf}: no such GGUF file")
-        loaded = load_pretrained(str(convert_gguf(gguf, _gguf_cache_dir(gguf))))
-        loaded.name = gguf.stem
-        return loaded
-    return load_pretrained(name, trust_remote_code=trust_remote_code)
+    elif name.endswith(".gguf"):
+        loaded.name = Path(name).stem
+    return loaded
 
 
 def load_tokenizer(
@@ -265,14 +272,8 @@ def load_tokenizer(
     """Only the tokenizer of a model named as in :func:`load_model`."""
     if name in ("tiny", "tiny-llama", "tiny-t5"):
         return ByT5Tokenizer()
-    if name in PACKAGED_MODELS:
-        path = str(packaged_model_dir(name))
-    elif name.endswith(".gguf"):
-        path = str(convert_gguf(Path(name), _gguf_cache_dir(Path(name))))
-    else:
-        path = name
     try:
-        tok = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        tok = AutoTokenizer.from_pretrained(_local_path(name), trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelLoadError(f"cannot load tokenizer '{name}': {first}") from None
