@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from instructkit.errors import ConfigError, read_yaml_mapping
 from instructkit.prompts.superni import ENCODINGS
-from instructkit.training.loop import TrainConfig
+from instructkit.training.config import TrainConfig
 
 
 class _Strict(BaseModel):

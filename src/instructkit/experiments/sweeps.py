@@ -47,8 +47,7 @@ from instructkit.models.loading import load_model
 from instructkit.prompts.superni import ENCODINGS
 from instructkit.prompts.templates import is_known_prompt, render_prompt
 from instructkit.tasks.collection import TaskCollection
-from instructkit.training.loop import TrainConfig
-from instructkit.training.methods import MethodConfig
+from instructkit.training.config import MethodConfig, TrainConfig
 
 Kind = Literal[
     "loco",

@@ -2,35 +2,37 @@
 
 SuperNI / Tk-Instruct encodings, Natural Instructions v1 field sets, FLAN templates
 (with options and turned-around variants), PromptSource Jinja templates, and few-shot
-exemplars; :mod:`instructkit.prompts.checks` validates templates against data.
-"""
+exemplars; :mod:`instructkit.prompts.checks` validates templates against data."""
 
-from instructkit.prompts.example import PromptedExample
-from instructkit.prompts.fewshot import sample_exemplars
-from instructkit.prompts.flan import (
-    BUILTIN_TEMPLATES,
-    GENERIC_TEMPLATES,
-    FlanTemplate,
-    apply_flan,
-    options_suffix,
-    task_options,
-)
-from instructkit.prompts.natinst import NATINST_FIELD_SETS, NatInstFieldSet, encode_natinst
-from instructkit.prompts.promptsource import (
-    PromptSourceTemplate,
-    TemplateError,
-    load_templates_file,
-    render,
-)
-from instructkit.prompts.superni import (
-    ENCODINGS,
-    SuperNIEncoding,
-    encode_instance,
-    get_encoding,
-    superni_source,
-)
-from instructkit.prompts.templates import apply_template, template_ids
+from typing import TYPE_CHECKING
 
+from instructkit._lazy import lazy_exports
+
+_EXPORTS = {
+    "PromptedExample": "example",
+    "sample_exemplars": "fewshot",
+    "BUILTIN_TEMPLATES": "flan",
+    "GENERIC_TEMPLATES": "flan",
+    "FlanTemplate": "flan",
+    "apply_flan": "flan",
+    "options_suffix": "flan",
+    "task_options": "flan",
+    "NATINST_FIELD_SETS": "natinst",
+    "NatInstFieldSet": "natinst",
+    "encode_natinst": "natinst",
+    "PromptSourceTemplate": "promptsource",
+    "TemplateError": "promptsource",
+    "load_templates_file": "promptsource",
+    "render": "promptsource",
+    "ENCODINGS": "superni",
+    "SuperNIEncoding": "superni",
+    "encode_instance": "superni",
+    "get_encoding": "superni",
+    "superni_source": "superni",
+    "apply_template": "templates",
+    "template_ids": "templates",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "BUILTIN_TEMPLATES",
     "ENCODINGS",
@@ -55,3 +57,30 @@ __all__ = [
     "task_options",
     "template_ids",
 ]
+
+if TYPE_CHECKING:
+    from instructkit.prompts.example import PromptedExample
+    from instructkit.prompts.fewshot import sample_exemplars
+    from instructkit.prompts.flan import (
+        BUILTIN_TEMPLATES,
+        GENERIC_TEMPLATES,
+        FlanTemplate,
+        apply_flan,
+        options_suffix,
+        task_options,
+    )
+    from instructkit.prompts.natinst import NATINST_FIELD_SETS, NatInstFieldSet, encode_natinst
+    from instructkit.prompts.promptsource import (
+        PromptSourceTemplate,
+        TemplateError,
+        load_templates_file,
+        render,
+    )
+    from instructkit.prompts.superni import (
+        ENCODINGS,
+        SuperNIEncoding,
+        encode_instance,
+        get_encoding,
+        superni_source,
+    )
+    from instructkit.prompts.templates import apply_template, template_ids

@@ -1,8 +1,19 @@
 """Training: the config and the Accelerate-driven loop with resumable checkpoints."""
 
-from instructkit.training.loop import TrainConfig, TrainResult, save_model, train
-from instructkit.training.methods import MethodConfig, apply_method, load_adapter
+from typing import TYPE_CHECKING
 
+from instructkit._lazy import lazy_exports
+
+_EXPORTS = {
+    "TrainConfig": "config",
+    "TrainResult": "loop",
+    "save_model": "loop",
+    "train": "loop",
+    "MethodConfig": "config",
+    "apply_method": "methods",
+    "load_adapter": "methods",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "MethodConfig",
     "TrainConfig",
@@ -12,6 +23,11 @@ __all__ = [
     "save_model",
     "train",
 ]
+
+if TYPE_CHECKING:
+    from instructkit.training.config import MethodConfig, TrainConfig
+    from instructkit.training.loop import TrainResult, save_model, train
+    from instructkit.training.methods import apply_method, load_adapter
 
 
 def accelerate_config(name: str) -> str:

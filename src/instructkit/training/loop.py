@@ -15,12 +15,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from pydantic import BaseModel, ConfigDict, Field
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -34,50 +33,7 @@ from transformers import get_scheduler
 from instructkit.errors import ConfigError
 from instructkit.models.adapters import DecoderOnlyAdapter, FamilyAdapter, Lengths
 from instructkit.prompts.example import PromptedExample
-from instructkit.training.methods import MethodConfig
-
-
-class TrainConfig(BaseModel):
-    """How to fine-tune. Every field has a default that runs on a laptop CPU."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    steps: int = Field(45, ge=0, description="Optimizer steps.")
-    batch_size: int = Field(8, ge=1, description="Examples per device per micro-batch.")
-    grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
-    learning_rate: float = Field(1e-4, gt=0, description="Peak learning rate (AdamW).")
-    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
-    warmup_steps: int = Field(4, ge=0, description="Linear warm-up steps.")
-    schedule: Literal["linear", "cosine", "constant"] = Field(
-        "linear", description="Learning-rate schedule after warm-up."
-    )
-    max_source_tokens: int = Field(512, ge=8, description="Source length limit in tokens.")
-    max_target_tokens: int = Field(64, ge=2, description="Target truncated from the right.")
-    truncate_source: Literal["left", "right"] = Field(
-        "left", description="Which end of a too-long source is cut (left keeps the query)."
-    )
-    mixed_precision: Literal["no", "bf16", "fp16"] = Field(
-        "bf16", description="Autocast precision (bf16 also works on CPU)."
-    )
-    max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
-    save_every: int = Field(25, ge=0, description="Checkpoint every N steps (0: never).")
-    packing: bool = Field(
-        False,
-        description="Decoder-only: pack several examples per row with no attention between "
-        "them (rows of pack_length tokens; batch_size counts rows).",
-    )
-    pack_length: int = Field(1024, ge=16, description="Tokens per packed row.")
-    eval_every: int = Field(
-        0, ge=0, description="Evaluate held-out tasks every N steps (0: never)."
-    )
-    log_with: list[str] = Field(
-        default_factory=list,
-        description="Accelerate trackers to log to, e.g. ['tensorboard'] or ['wandb'].",
-    )
-    seed: int = Field(0, description="Seed of weights init, dropout and everything else.")
-    tuning: MethodConfig = Field(
-        default_factory=MethodConfig, description="full fine-tuning, LoRA or prompt tuning."
-    )
+from instructkit.training.config import TrainConfig
 
 
 @dataclass

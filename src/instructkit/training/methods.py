@@ -8,7 +8,7 @@ that checkpoint as the model and choose ``method: prompt-tuning``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from peft import (
     LoraConfig,
@@ -18,30 +18,10 @@ from peft import (
     TaskType,
     get_peft_model,
 )
-from pydantic import BaseModel, ConfigDict, Field
 from transformers import PreTrainedModel
 
 from instructkit.errors import ModelLoadError
-
-Method = Literal["full", "lora", "prompt-tuning"]
-
-
-class MethodConfig(BaseModel):
-    """Which parameters are tuned."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    method: Method = Field("full", description="full fine-tuning, LoRA, or prompt tuning.")
-    lora_r: int = Field(8, ge=1, description="LoRA rank.")
-    lora_alpha: int = Field(16, ge=1, description="LoRA scaling numerator.")
-    lora_dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on LoRA inputs.")
-    lora_target_modules: list[str] | str = Field(
-        "all-linear", description="Modules that get LoRA weights ('all-linear' or names)."
-    )
-    num_virtual_tokens: int = Field(20, ge=1, description="Soft prompt length.")
-    prompt_init_text: str | None = Field(
-        None, description="Initialise the soft prompt from this text's embeddings."
-    )
+from instructkit.training.config import MethodConfig
 
 
 def apply_method(
