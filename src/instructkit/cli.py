@@ -100,7 +100,7 @@ app.add_typer(mix_app, name="mix")
 
 def _config_tasks_split(config: Path | None) -> tuple[ExperimentConfig, TaskCollection, Split]:
     from instructkit.experiments.config import default_config, load_config
-    from instructkit.experiments.single import load_tasks, make_split
+    from instructkit.experiments.plan import load_tasks, make_split
 
     cfg = load_config(config) if config else default_config()
     tasks = load_tasks(cfg)
@@ -146,16 +146,22 @@ def mix_build(
     num_proc: Annotated[int | None, typer.Option(help="Tokenisation processes.")] = None,
 ) -> None:
     """Build the training mixture and summarise it: tasks, examples per task, tokens."""
-    from instructkit.experiments.single import make_mixture
-    from instructkit.mixtures.arrow import tokenize_mixture
-    from instructkit.models.loading import load_tokenizer
+    from instructkit.experiments.plan import make_mixture
 
     cfg, tasks, split = _config_tasks_split(config)
-    mixture = make_mixture(cfg, tasks, split)
+    tok = None
+    if tokenize:
+        from instructkit.models.loading import load_tokenizer
+
+        tok = load_tokenizer(cfg.model.name, trust_remote_code=cfg.model.trust_remote_code)
+    # Rendered within the training budget as `train` renders it (needs the tokenizer).
+    count = (lambda s: len(tok(s, add_special_tokens=False)["input_ids"])) if tok else None
+    mixture = make_mixture(cfg, tasks, split, count)
     counts = mixture.counts()
     tokens: dict[str, int] = {}
-    if tokenize:
-        tok = load_tokenizer(cfg.model.name, trust_remote_code=cfg.model.trust_remote_code)
+    if tok is not None:
+        from instructkit.mixtures.arrow import tokenize_mixture
+
         ds = tokenize_mixture(
             mixture,
             tok,
@@ -163,6 +169,7 @@ def mix_build(
             max_target_tokens=cfg.train.max_target_tokens,
             cache_dir=cache_dir,
             num_proc=num_proc,
+            truncate_source=cfg.train.truncate_source,
         )
         for task, s, t in zip(ds["task"], ds["source_ids"], ds["target_ids"], strict=True):
             tokens[task] = tokens.get(task, 0) + len(s) + len(t)
@@ -192,16 +199,16 @@ def audit(
     ] = None,
 ) -> None:
     """Contamination audit: n-gram overlap between evaluation data and the training mixture."""
-    from instructkit.experiments.single import make_mixture
+    from instructkit.experiments.plan import eval_context, make_mixture
     from instructkit.mixtures.audit import audit_corpus, audit_mixture
-    from instructkit.prompts.templates import render_prompt
+    from instructkit.prompts.render import render
 
     cfg, tasks, split = _config_tasks_split(config)
     n = ngram or cfg.audit.ngram
     train = make_mixture(cfg, tasks, split).examples
     eval_tasks = [tasks[t] for t in split.eval]
     prompts = {
-        t.name: render_prompt(cfg.prompt.encoding, t, t.instances[0]).source
+        t.name: render(cfg.prompt.encoding, t, t.instances[0], eval_context(cfg)).source
         for t in eval_tasks
         if t.instances
     }
@@ -310,6 +317,9 @@ def results(
     metric: Annotated[str | None, typer.Option(help="Only this metric.")] = None,
     system: Annotated[str | None, typer.Option(help="Only this system.")] = None,
     task: Annotated[str, typer.Option(help="Task, or * for all tasks together.")] = "*",
+    category: Annotated[
+        str, typer.Option(help="Category, or * for all categories together.")
+    ] = "*",
 ) -> None:
     """List stored results, filtered."""
     from instructkit.experiments.store import ResultsStore
@@ -323,6 +333,7 @@ def results(
             "metric": metric,
             "system": system,
             "task": task,
+            "category": category,
         }.items()
         if v is not None
     }
@@ -332,11 +343,20 @@ def results(
     finally:
         db.close()
     table = Table(title=f"{len(rows)} results")
-    for col in ("experiment", "cell", "system", "task", "template", "metric", "value"):
+    cols = ("experiment", "kind", "cell", "system", "task", "category", "template", "metric")
+    for col in (*cols, "value"):
         table.add_column(col, justify="right" if col == "value" else "left")
     for r in rows:
         table.add_row(
-            r.experiment, r.cell, r.system, r.task, r.template, r.metric, f"{r.value:.2f}"
+            r.experiment,
+            r.kind,
+            r.cell,
+            r.system,
+            r.task,
+            r.category,
+            r.template,
+            r.metric,
+            f"{r.value:.2f}",
         )
     console.print(table)
 
@@ -386,9 +406,13 @@ def eval_cmd(
     track: Annotated[str, typer.Option(help="default | xlingual")] = "default",
     tasks: Annotated[str | None, typer.Option(help="Comma-separated task names.")] = None,
     template: Annotated[
-        str, typer.Option(help="Template id, e.g. superni:Def+Pos(2).")
+        str, typer.Option(help="Template id(s), comma-separated, e.g. superni:Def+Pos(2).")
     ] = "superni:Def+Pos(2)",
     mode: Annotated[str, typer.Option(help="generate | rank")] = "generate",
+    fewshot: Annotated[int, typer.Option(help="Few-shot exemplars for flan:fewshot*.")] = 2,
+    max_source_tokens: Annotated[
+        int, typer.Option(help="Source budget: demonstrations dropped first, then cut.")
+    ] = 512,
     max_instances: Annotated[int, typer.Option(help="Instances per task (official: 100).")] = 100,
     max_new_tokens: Annotated[int, typer.Option(help="Generation length limit.")] = 32,
     batch_size: Annotated[int, typer.Option(help="Generation batch size.")] = 8,
@@ -402,19 +426,33 @@ def eval_cmd(
     """Evaluate a model zero-shot on tasks, by generation or rank classification."""
     from instructkit.evaluation.api import evaluate
     from instructkit.models import adapter_for, load_model
-    from instructkit.prompts import apply_template
+    from instructkit.prompts.render import RenderContext, check_template, render
 
     if mode not in ("generate", "rank"):
         raise InstructkitError(f"--mode must be 'generate' or 'rank', not '{mode}'")
+    templates = [t.strip() for t in template.split(",") if t.strip()]
+    for tid in templates:
+        check_template(tid)
     is_superni_root = source is not None and (source / "tasks").is_dir()
     chosen = _eval_tasks(source, split if is_superni_root else None, track, tasks, max_instances)
     adapter = adapter_for(load_model(model))
-    examples = [apply_template(template, t, i) for t in chosen for i in t.instances[:max_instances]]
+    # The one renderer, with the evaluation budget: as `run` renders its held-out tasks.
+    ctx = RenderContext(
+        count_tokens=adapter.count_tokens, max_source_tokens=max_source_tokens, fewshot=fewshot
+    )
+    examples = [
+        render(tid, t, i, ctx)
+        for tid in templates
+        for t in chosen
+        for i in t.instances[:max_instances]
+    ]
     metrics = evaluate(
         adapter,
         examples,
         output,
         mode="rank" if mode == "rank" else "generate",
+        model_name=model,
+        max_source_tokens=max_source_tokens,
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
         xlingual_tokenizer=xlingual_tokenizer,
@@ -433,6 +471,20 @@ def eval_cmd(
     for name, m in [*metrics["per_task"].items(), ("overall", metrics["overall"])]:
         table.add_row(name, *(f"{m[c]:.2f}" for c in cols))
     console.print(table)
+    if len(templates) > 1:
+        per = Table(title="per task and template" if mode == "rank" else "per template")
+        if mode == "rank":
+            for col in ("task", "template", "accuracy"):
+                per.add_column(col)
+            for task_name, by_tpl in metrics["per_template"].items():
+                for tpl, acc in by_tpl.items():
+                    per.add_row(task_name, tpl, f"{acc:.2f}")
+        else:
+            for col in ("template", *cols):
+                per.add_column(col)
+            for tpl, m in metrics.get("per_template", {}).items():
+                per.add_row(tpl, *(f"{m[c]:.2f}" for c in cols))
+        console.print(per)
     console.print(f"wrote {output}/")
 
 
@@ -698,7 +750,8 @@ def prompts_list(
 ) -> None:
     """List template ids: SuperNI encodings, NI v1 field sets, FLAN templates, or the
     templates of a PromptSource file."""
-    from instructkit.prompts import load_templates_file, template_ids
+    from instructkit.prompts import load_templates_file
+    from instructkit.prompts.render import template_ids
 
     if templates:
         table = Table(title=str(templates))
@@ -736,8 +789,9 @@ def prompts_show(
     fewshot: Annotated[int, typer.Option(help="Few-shot exemplars for flan:fewshot*.")] = 2,
 ) -> None:
     """Print rendered examples: source, target and options."""
-    from instructkit.prompts import apply_template, load_templates_file, sample_exemplars
+    from instructkit.prompts import load_templates_file
     from instructkit.prompts.promptsource import apply_template as apply_ps
+    from instructkit.prompts.render import RenderContext, render
 
     if templates:
         if data is None:
@@ -749,13 +803,7 @@ def prompts_show(
     else:
         t = _collection(source, None, "default")[task]
         examples = [
-            apply_template(
-                template,
-                t,
-                inst,
-                exemplars=sample_exemplars(t, inst, min(fewshot, len(t.positive_examples))),
-            )
-            for inst in t.instances[:n]
+            render(template, t, inst, RenderContext(fewshot=fewshot)) for inst in t.instances[:n]
         ]
     for ex in examples:
         body = f"[bold]source:[/]\n{ex.source}\n\n[bold]target:[/] {ex.target}"

@@ -192,7 +192,7 @@ def test_per_task_generation_settings(tmp_path: Path) -> None:
     class Recorder:
         """Stands in for a model adapter: answers with as many x as tokens allowed."""
 
-        def generate(self, sources, *, max_new_tokens, max_source_tokens, batch_size, stop):  # type: ignore[no-untyped-def]
+        def generate(self, sources, *, max_new_tokens, max_source_tokens, batch_size, stop, **kw):  # type: ignore[no-untyped-def]
             return ["x" * max_new_tokens + "\nmore" for _ in sources]
 
     t1 = build_task(spec_by_name("ik006_even_or_odd"), n_instances=3)

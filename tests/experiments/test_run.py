@@ -160,3 +160,47 @@ def test_run_with_rank_classification(tmp_path: Path) -> None:
     stamp = (tmp_path / "rank" / "rank_after.jsonl").stat().st_mtime_ns
     assert run_experiment(cfg, show_progress=False).rows == result.rows
     assert (tmp_path / "rank" / "rank_after.jsonl").stat().st_mtime_ns == stamp
+
+
+def test_changed_config_under_the_same_name_gives_fresh_numbers(tmp_path: Path) -> None:
+    def systems(cfg: ExperimentConfig) -> dict[str, Any]:
+        run_experiment(cfg, show_progress=False)
+        metrics = json.loads((cfg.run_dir / "metrics.json").read_text())["systems"]
+        return {k: v["overall"] for k, v in metrics.items()}
+
+    first = _tiny(tmp_path, "same", train={"steps": 2}, eval={"max_new_tokens": 8})
+    changed = _tiny(tmp_path, "same", train={"steps": 4}, eval={"max_new_tokens": 3})
+    fresh = _tiny(tmp_path, "fresh", train={"steps": 4}, eval={"max_new_tokens": 3})
+    systems(first)
+    assert systems(changed) == systems(fresh)
+
+    def losses(name: str) -> list[float]:
+        return json.loads((tmp_path / name / "train_state.json").read_text())["losses"]
+
+    def weights(name: str) -> dict[str, Any]:
+        from safetensors.torch import load_file
+
+        return load_file(str(tmp_path / name / "model" / "model.safetensors"))
+
+    # Trained again under the new config: the same losses and weights as a fresh run.
+    assert len(losses("same")) == 4 and losses("same") == losses("fresh")
+    w_same, w_fresh = weights("same"), weights("fresh")
+    assert all((w_same[k] == w_fresh[k]).all() for k in w_fresh)
+    key = json.loads((tmp_path / "same" / "predictions_before.jsonl.key.json").read_text())
+    assert key["settings"]["generation"]["max_new_tokens"] == 3
+    # The model and predictions of the first config are kept aside, not reused.
+    assert list((tmp_path / "same").glob("model.stale-*"))
+    assert list((tmp_path / "same").glob("predictions_before.stale-*.jsonl"))
+    other_model = _tiny(tmp_path, "same", model="tiny-t5", train={"steps": 4})
+    fresh_t5 = _tiny(tmp_path, "fresh-t5", model="tiny-t5", train={"steps": 4})
+    assert systems(other_model) == systems(fresh_t5)
+    # Each run is recorded in the store beside the runs, with its kind.
+    from instructkit.experiments.store import ResultsStore
+
+    store = ResultsStore(tmp_path / "results.sqlite")
+    assert store.kind("fresh") == "run"
+    after = store.results(
+        experiment="fresh", system="after tuning", task="*", category="*", metric="rougeL"
+    )
+    assert [r.value for r in after] == [systems(fresh)["tiny (after tuning)"]["rougeL"]]
+    store.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from instructkit.errors import ConfigError
+from instructkit.evaluation.results import Score
 from instructkit.experiments.store import ResultsStore, config_hash
 from instructkit.experiments.sweep_report import write_sweep_report
 from instructkit.experiments.sweeps import BUILTIN_SWEEPS, cells, load_sweep, run_sweep
@@ -46,14 +47,19 @@ def test_store_roundtrip(tmp_path: Path) -> None:
         h,
         "tiny",
         [
-            ("after tuning", "*", "t", "rougeL", 12.5),
-            ("after tuning", "task1", "t", "rougeL", 10.0),
+            Score("after tuning", "rougeL", 12.5, template="t"),
+            Score("after tuning", "rougeL", 10.0, task="task1", category="c1", template="t"),
+            Score("after tuning", "rougeL", 10.0, category="c1", template="t"),
         ],
+        kind="loco",
         started="2026-01-01T00:00:00+00:00",
         seconds=1.0,
     )
     assert store.is_done("e", "c", h) and not store.is_done("e", "c", config_hash({"a": 2}))
-    assert [r.value for r in store.results(experiment="e", task="*")] == [12.5]
+    assert [r.value for r in store.results(experiment="e", task="*", category="*")] == [12.5]
+    assert [r.category for r in store.results(experiment="e", task="task1")] == ["c1"]
+    assert store.kind("e") == "loco"
+    assert {r.kind for r in store.results(experiment="e")} == {"loco"}
     with pytest.raises(ValueError, match="unknown filter"):
         store.results(colour="red")
     store.close()
@@ -81,6 +87,7 @@ def test_loco_sweep_report_matches_store_and_resumes(tmp_path: Path) -> None:
                 cell=f"held_out={row[0]}",
                 system=system,
                 task="*",
+                category="*",
                 metric="rougeL",
             )
             assert len(stored) == 1 and f"{stored[0].value:.1f}" == shown
@@ -225,6 +232,7 @@ def test_templates_sweep_reports_median_and_iqr(tmp_path: Path) -> None:
                 cell=f"templates={row[0]}",
                 system="after tuning",
                 task="*",
+                category="*",
                 metric="rougeL",
             )
         ]
@@ -256,7 +264,7 @@ def test_t0_sweep_reports_rank_classification_accuracy(tmp_path: Path) -> None:
     cfg = load_sweep(p)
     assert run_sweep(cfg, show_progress=False) == 2
     store = ResultsStore(cfg.store)
-    acc = store.results(experiment="t0", metric="accuracy", task="*")
+    acc = store.results(experiment="t0", metric="accuracy", task="*", category="*")
     # The tuned model under both evaluation templates, the untuned one and chance under the
     # first; the text baselines have no option scores.
     assert {(r.cell, r.system, r.template) for r in acc} == {
@@ -400,6 +408,7 @@ def test_prompt_tuning_sweep_starts_from_the_tuned_model(tmp_path: Path) -> None
         cell="stage=instruction tuning",
         system="after tuning",
         task="*",
+        category="*",
         metric="rougeL",
     )
     tuned_start = store.results(
@@ -407,6 +416,7 @@ def test_prompt_tuning_sweep_starts_from_the_tuned_model(tmp_path: Path) -> None
         cell="start=instruction-tuned",
         system="before tuning",
         task="*",
+        category="*",
         metric="rougeL",
     )
     # The tuned starting point evaluated zero-shot is the instruction-tuning stage's result.
@@ -460,7 +470,8 @@ def test_category_table_matches_store(tmp_path: Path) -> None:
                 experiment="n",
                 cell=f"prompt={row[0]}",
                 system="after tuning",
-                task=f"category={cat}",
+                task="*",
+                category=cat,
                 metric="rougeL",
             )
             assert cell_text == f"{r.value:.1f}"

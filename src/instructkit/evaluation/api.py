@@ -1,5 +1,6 @@
-"""One entry point for evaluating a model (in memory or loaded by the CLI) on prompted
-examples, by generation or by rank classification, with resumable output files."""
+"""Evaluating a model (in memory or loaded by the CLI) on prompted examples, by generation
+or by rank classification, through the one :class:`~instructkit.evaluation.evaluator.Evaluator`,
+and the metrics of rank classification (T0's accuracy, median and IQR over templates)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from instructkit.evaluation.rank import OptionScores, accuracy, score_options
-from instructkit.evaluation.run import aggregate, drop_torn_tail, generate_predictions
+from instructkit.evaluation.evaluator import Evaluator, GenerationConfig
+from instructkit.evaluation.metrics import METRICS
+from instructkit.evaluation.rank import OptionScores, accuracy
+from instructkit.evaluation.run import aggregate
 from instructkit.evaluation.scoring import write_prediction_file
 from instructkit.evaluation.stats import bootstrap_ci, spread_over_templates
 from instructkit.models.adapters import FamilyAdapter
@@ -20,60 +21,6 @@ from instructkit.models.loading import distributed_state
 from instructkit.prompts.example import PromptedExample
 
 Mode = Literal["generate", "rank"]
-
-
-def rank_predictions(
-    adapter: FamilyAdapter,
-    examples: Sequence[PromptedExample],
-    out_path: str | Path,
-    *,
-    show_progress: bool = True,
-) -> list[OptionScores]:
-    """Rank-classify every example with options, appending one JSON line per instance to
-    ``out_path``; instances already there are not scored again."""
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    drop_torn_tail(out_path)
-    done: dict[str, OptionScores] = {}
-    if out_path.exists():
-        for line in out_path.read_text(encoding="utf-8").splitlines():
-            d = json.loads(line)
-            done[d["id"]] = OptionScores(
-                d["id"],
-                d["task"],
-                d["template"],
-                d["options"],
-                d["logprob"],
-                d["n_tokens"],
-                d["targets"],
-            )
-    todo = [e for e in examples if e.options and e.instance_id not in done]
-    adapter.model.eval()
-    columns = (
-        TextColumn("[bold]rank classification"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with (
-        Progress(*columns, disable=not show_progress) as bar,
-        out_path.open("a", encoding="utf-8") as f,
-    ):
-        tid = bar.add_task("rank", total=len(todo))
-        for e in todo:
-            scores, lengths = score_options(adapter, e.source, e.options)
-            r = OptionScores(
-                e.instance_id, e.task, e.template, list(e.options), scores, lengths, list(e.targets)
-            )
-            done[r.id] = r
-            f.write(
-                json.dumps(r.__dict__ | {"prediction": r.prediction()}, ensure_ascii=False) + "\n"
-            )
-            f.flush()
-            bar.advance(tid)
-    if not examples:
-        return list(done.values())
-    return [done[e.instance_id] for e in examples if e.instance_id in done]
 
 
 def rank_metrics(results: Sequence[OptionScores], *, bootstrap: bool = False) -> dict[str, Any]:
@@ -86,12 +33,13 @@ def rank_metrics(results: Sequence[OptionScores], *, bootstrap: bool = False) ->
         by_task[r.task].append(r)
         by_template[r.task][r.template].append(r)
 
+    rank = [m for _, m in METRICS.items() if m.needs == "options"]
+
     def block(rs: Sequence[OptionScores]) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "accuracy": accuracy(rs),
-            "accuracy_norm": accuracy(rs, normalize=True),
-            "n": len(rs),
+            m.name: 100.0 * sum(m.fn(r) for r in rs) / len(rs) if rs else 0.0 for m in rank
         }
+        out["n"] = len(rs)
         if bootstrap and rs:
             lo, hi = bootstrap_ci([100.0 * r.correct() for r in rs])
             out["accuracy_ci95"] = [lo, hi]
@@ -113,30 +61,11 @@ def rank_metrics(results: Sequence[OptionScores], *, bootstrap: bool = False) ->
     }
 
 
-def rank_on_main(
-    adapter: FamilyAdapter,
-    examples: Sequence[PromptedExample],
-    out_path: str | Path,
-    *,
-    show_progress: bool = True,
-) -> list[OptionScores]:
-    """:func:`rank_predictions` on the main process (it is not sharded yet); the other
-    processes read its file once it is written."""
-    state = distributed_state()
-    results: list[OptionScores] = []
-    if state.is_main_process:
-        results = rank_predictions(adapter, examples, out_path, show_progress=show_progress)
-    state.wait_for_everyone()
-    if not state.is_main_process:
-        results = rank_predictions(adapter, [], out_path, show_progress=False)
-    return results
-
-
 def add_rank_accuracy(metrics: dict[str, Any], results: Sequence[OptionScores]) -> dict[str, Any]:
     """Add rank-classification accuracy (summed and length-normalised) to generation
     metrics, overall and per task (over the instances that have options)."""
     ranked = rank_metrics(results)
-    for key in ("accuracy", "accuracy_norm"):
+    for key in (m.name for _, m in METRICS.items() if m.needs == "options"):
         metrics["overall"][key] = ranked["overall"][key]
         for task, block in ranked["per_task"].items():
             metrics["per_task"].setdefault(task, {})[key] = block[key]
@@ -150,6 +79,7 @@ def evaluate(
     out_dir: str | Path,
     *,
     mode: Mode = "generate",
+    model_name: str = "",
     max_new_tokens: int = 32,
     max_source_tokens: int = 512,
     batch_size: int = 8,
@@ -158,32 +88,39 @@ def evaluate(
     bootstrap: bool = False,
     show_progress: bool = True,
 ) -> dict[str, Any]:
-    """Evaluate and write ``out_dir``: predictions (resumable JSONL, plus the official
-    ``{"id", "prediction"}`` file for generation) and ``metrics.json``."""
+    """Evaluate with the one :class:`Evaluator` and write ``out_dir``: predictions or option
+    scores (resumable, keyed by model and settings), the official ``{"id", "prediction"}``
+    file when every instance has one prompt, and ``metrics.json``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state = distributed_state()
-    if mode == "rank":
-        results = rank_on_main(
-            adapter, examples, out / "rank_scores.jsonl", show_progress=show_progress
-        )
-        metrics = rank_metrics(results, bootstrap=bootstrap)
-    else:
-        preds = generate_predictions(
-            adapter,
-            examples,
-            out / "predictions.jsonl",
+    evaluator = Evaluator(
+        adapter,
+        model_name=model_name,
+        generation=GenerationConfig(
             max_new_tokens=max_new_tokens,
+            stop=tuple(stop),
             max_source_tokens=max_source_tokens,
             batch_size=batch_size,
-            stop=stop,
-            show_progress=show_progress,
-        )
-        if state.is_main_process:
+        ),
+        show_progress=show_progress,
+    )
+    if mode == "rank":
+        results = evaluator.rank(examples, out / "rank_scores.jsonl")
+        metrics = rank_metrics(results, bootstrap=bootstrap)
+    else:
+        preds = evaluator.generate(examples, out / "predictions.jsonl")
+        ids = [p.id for p in preds]
+        if state.is_main_process and len(set(ids)) == len(ids):
             write_prediction_file(
                 {p.id: p.prediction for p in preds}, out / "predictions.official.jsonl"
             )
         metrics = aggregate(preds, xlingual_tokenizer=xlingual_tokenizer, bootstrap=bootstrap)
+        if len({p.template for p in preds}) > 1:
+            metrics["per_template"] = {
+                t: aggregate([p for p in preds if p.template == t])["overall"]
+                for t in sorted({p.template for p in preds})
+            }
     if state.is_main_process:
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
     return metrics

@@ -11,13 +11,15 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from rouge_score import rouge_scorer
 
 from instructkit.evaluation.fast_rouge import FastRougeL
+from instructkit.registry import Registry
 
 # Deletes exactly the characters of string.punctuation, as the official character filter.
 _DROP_PUNCT = str.maketrans("", "", string.punctuation)
@@ -81,6 +83,67 @@ def rouge_l(prediction: str, reference: str, *, xlingual_tokenizer: str | None =
     return fast_scorer(xlingual_tokenizer).score(prediction, reference)
 
 
+@dataclass(frozen=True)
+class Metric:
+    """A metric by name. ``needs``: ``generation`` (``fn(prediction, references,
+    xlingual_tokenizer=..., reference_impl=...)`` gives one instance's value in 0..1, best
+    over its references) or ``options`` (``fn(option_scores)`` gives 0 or 1 from one
+    instance's rank-classification scores). Corpus values are means × 100."""
+
+    name: str
+    needs: Literal["generation", "options"]
+    fn: Callable[..., float]
+    label: str = ""
+
+
+METRICS: Registry[Metric] = Registry("metric", entry_points="instructkit.metrics")
+
+
+def _exact_match(
+    prediction: str,
+    references: Sequence[str],
+    *,
+    xlingual_tokenizer: str | None = None,
+    reference_impl: bool = False,
+) -> float:
+    norm = normalize_answer_reference if reference_impl else normalize_answer
+    pred = norm(prediction)
+    return max(float(pred == norm(r)) for r in references)
+
+
+def _rouge_l(
+    prediction: str,
+    references: Sequence[str],
+    *,
+    xlingual_tokenizer: str | None = None,
+    reference_impl: bool = False,
+) -> float:
+    rl = rouge_l_reference if reference_impl else rouge_l
+    return max(rl(prediction, r, xlingual_tokenizer=xlingual_tokenizer) for r in references)
+
+
+METRICS.register("exact_match", Metric("exact_match", "generation", _exact_match, "Exact match"))
+METRICS.register("rougeL", Metric("rougeL", "generation", _rouge_l, "ROUGE-L"))
+METRICS.register(
+    "accuracy",
+    Metric("accuracy", "options", lambda r: float(r.correct()), "Accuracy (rank)"),
+)
+METRICS.register(
+    "accuracy_norm",
+    Metric(
+        "accuracy_norm",
+        "options",
+        lambda r: float(r.correct(normalize=True)),
+        "Accuracy (rank, length-normalised)",
+    ),
+)
+
+
+def generation_metrics() -> list[Metric]:
+    """The registered metrics computed from generated text, in registration order."""
+    return [m for _, m in METRICS.items() if m.needs == "generation"]
+
+
 def score_instance(
     prediction: str,
     references: Sequence[str],
@@ -88,14 +151,14 @@ def score_instance(
     xlingual_tokenizer: str | None = None,
     reference_impl: bool = False,
 ) -> dict[str, float]:
-    """Exact match and ROUGE-L of one prediction, each the best over the references."""
+    """Every generation metric of one prediction (exact match and ROUGE-L first), each
+    the best over the references."""
     refs = list(references) or [""]
-    rl = rouge_l_reference if reference_impl else rouge_l
-    norm = normalize_answer_reference if reference_impl else normalize_answer
-    pred = norm(prediction)
     return {
-        "exact_match": max(float(pred == norm(r)) for r in refs),
-        "rougeL": max(rl(prediction, r, xlingual_tokenizer=xlingual_tokenizer) for r in refs),
+        m.name: m.fn(
+            prediction, refs, xlingual_tokenizer=xlingual_tokenizer, reference_impl=reference_impl
+        )
+        for m in generation_metrics()
     }
 
 
@@ -112,14 +175,15 @@ def compute_metrics(
     """
     if len(predictions) != len(references):
         raise ValueError("predictions and references differ in length")
+    names = [m.name for m in generation_metrics()]
     if not predictions:
-        return {"exact_match": 0.0, "rougeL": 0.0, "n": 0}
-    em = rl = 0.0
+        return {**dict.fromkeys(names, 0.0), "n": 0}
+    sums = dict.fromkeys(names, 0.0)
     for p, refs in zip(predictions, references, strict=True):
         s = score_instance(
             p, refs, xlingual_tokenizer=xlingual_tokenizer, reference_impl=reference_impl
         )
-        em += s["exact_match"]
-        rl += s["rougeL"]
+        for k in names:
+            sums[k] += s[k]
     n = len(predictions)
-    return {"exact_match": round(100 * em / n, 4), "rougeL": round(100 * rl / n, 4), "n": n}
+    return {**{k: round(100 * v / n, 4) for k, v in sums.items()}, "n": n}

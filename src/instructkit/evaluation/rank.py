@@ -23,6 +23,7 @@ from typing import Any, cast
 import torch
 
 from instructkit.models.adapters import FamilyAdapter, is_prompt_learning, pad_right
+from instructkit.models.lengths import Side
 from instructkit.prompts.example import PromptedExample
 
 
@@ -37,6 +38,12 @@ class OptionScores:
     logprob: list[float]  # summed over the option's tokens
     n_tokens: list[int]
     targets: list[str]
+    key: str = ""  # PromptedExample.key of the prompt it scores
+
+    @property
+    def slot(self) -> tuple[str, str, str]:
+        """What it scores: (instance id, template, prompt key)."""
+        return (self.id, self.template, self.key)
 
     @property
     def logprob_mean(self) -> list[float]:
@@ -52,12 +59,17 @@ class OptionScores:
 
 
 def _split(
-    adapter: FamilyAdapter, source: str, options: Sequence[str]
+    adapter: FamilyAdapter,
+    source: str,
+    options: Sequence[str],
+    max_source_tokens: int = 512,
+    truncate: Side = "left",
 ) -> tuple[list[int], list[list[int]]]:
-    # The option follows the prompt after one space: "Output:" + " yes".
-    ctx = adapter.encode(source.rstrip())
+    # The prompt's ids are those of generation and training (FamilyAdapter.source_ids).
+    # Decoder-only: the option follows the prompt after one space ("Output:" + " yes").
+    ctx = adapter.source_ids(source.rstrip(), max_source_tokens, truncate)
     if adapter.family == "encoder-decoder":
-        return [*ctx, adapter.eos_id], [[*adapter.encode(o), adapter.eos_id] for o in options]
+        return ctx, [[*adapter.encode(o), adapter.eos_id] for o in options]
     return ctx, [adapter.encode(" " + o) for o in options]
 
 
@@ -68,15 +80,22 @@ def _gather(logprobs: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> li
 
 @torch.no_grad()
 def score_options(
-    adapter: FamilyAdapter, source: str, options: Sequence[str]
+    adapter: FamilyAdapter,
+    source: str,
+    options: Sequence[str],
+    *,
+    max_source_tokens: int = 512,
+    truncate: Side = "left",
 ) -> tuple[list[float], list[int]]:
     """Summed log-likelihood and token count of each option after ``source``."""
     if is_prompt_learning(adapter.model):
         # A soft prompt is prepended inside forward; the cache cannot be shared.
-        return score_options_naive(adapter, source, options)
+        return score_options_naive(
+            adapter, source, options, max_source_tokens=max_source_tokens, truncate=truncate
+        )
     model = cast(Any, adapter.model)
     device = next(adapter.model.parameters()).device
-    ctx, conts = _split(adapter, source, options)
+    ctx, conts = _split(adapter, source, options, max_source_tokens, truncate)
     n = len(conts)
     opt_ids, opt_mask = pad_right(conts, adapter.pad_id)
     opt_ids, opt_mask = opt_ids.to(device), opt_mask.to(device)
@@ -113,12 +132,17 @@ def score_options(
 
 @torch.no_grad()
 def score_options_naive(
-    adapter: FamilyAdapter, source: str, options: Sequence[str]
+    adapter: FamilyAdapter,
+    source: str,
+    options: Sequence[str],
+    *,
+    max_source_tokens: int = 512,
+    truncate: Side = "left",
 ) -> tuple[list[float], list[int]]:
     """The same scores, with one full forward pass per option (reference)."""
     model = cast(Any, adapter.model)
     device = next(adapter.model.parameters()).device
-    ctx, conts = _split(adapter, source, options)
+    ctx, conts = _split(adapter, source, options, max_source_tokens, truncate)
     scores = []
     for c in conts:
         if adapter.family == "encoder-decoder":
@@ -156,6 +180,7 @@ def rank_classify(
                 scores,
                 lengths,
                 list(ex.targets),
+                ex.key,
             )
         )
     return out

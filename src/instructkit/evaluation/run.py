@@ -13,15 +13,18 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from instructkit.evaluation.metrics import compute_metrics, score_instance
 from instructkit.evaluation.stats import bootstrap_ci
-from instructkit.models.adapters import FamilyAdapter
 from instructkit.prompts.example import PromptedExample
 from instructkit.tasks.schema import Instance, Task
+
+if TYPE_CHECKING:
+    from instructkit.models.adapters import FamilyAdapter
+    from instructkit.models.lengths import Side
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,13 @@ class Prediction:
     cluster: str
     prediction: str
     references: list[str]
+    template: str = ""
+    key: str = ""  # PromptedExample.key of the prompt it answers
+
+    @property
+    def slot(self) -> tuple[str, str, str]:
+        """What a stored prediction answers: (instance id, template, prompt key)."""
+        return (self.id, self.template, self.key)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False)
@@ -95,6 +105,7 @@ def generate_predictions(
     label: str = "generating",
     show_progress: bool = True,
     task_settings: Mapping[str, GenerationSettings] | None = None,
+    truncate: Side = "left",
 ) -> list[Prediction]:
     """Generate for every example not yet in ``out_path``; return all predictions in the
     order of ``examples``. ``task_settings`` overrides ``max_new_tokens`` and ``stop``
@@ -112,8 +123,8 @@ def generate_predictions(
     if state.is_main_process:
         _merge_shards(out_path, state.num_processes)
     state.wait_for_everyone()
-    done = {p.id: p for p in read_predictions(out_path)}
-    todo = [e for e in examples if e.instance_id not in done]
+    done = {p.slot: p for p in read_predictions(out_path)}
+    todo = [e for e in examples if _slot(e) not in done]
     with state.split_between_processes(todo) as mine:
         shard = out_path if state.num_processes == 1 else _shard_path(out_path, state.process_index)
         drop_torn_tail(shard)
@@ -132,6 +143,7 @@ def generate_predictions(
                 max_source_tokens=max_source_tokens,
                 batch_size=batch_size,
                 stop=settings.stop,
+                truncate=truncate,
                 label=label,
                 total=len(examples),
                 already=already,
@@ -143,22 +155,26 @@ def generate_predictions(
         if state.is_main_process:
             _merge_shards(out_path, state.num_processes)
         state.wait_for_everyone()
-        done = {p.id: p for p in read_predictions(out_path)}
-    return [done[e.instance_id] for e in examples]
+        done = {p.slot: p for p in read_predictions(out_path)}
+    return [done[_slot(e)] for e in examples]
+
+
+def _slot(e: PromptedExample) -> tuple[str, str, str]:
+    return (e.instance_id, e.template, e.key)
 
 
 def _merge_shards(out_path: Path, num_processes: int) -> None:
     """Append the predictions of shard files to ``out_path`` (no id twice), then delete them."""
     drop_torn_tail(out_path)
-    have = {p.id for p in read_predictions(out_path)}
+    have = {p.slot for p in read_predictions(out_path)}
     shards = sorted(out_path.parent.glob(f"{out_path.stem}.rank*{out_path.suffix}"))
     if not shards:
         return
     with out_path.open("a", encoding="utf-8") as f:
         for shard in shards:
             for p in read_predictions(shard):
-                if p.id not in have:
-                    have.add(p.id)
+                if p.slot not in have:
+                    have.add(p.slot)
                     f.write(p.to_json() + "\n")
     for shard in shards:
         shard.unlink()
@@ -168,12 +184,13 @@ def _generate_into(
     adapter: FamilyAdapter,
     todo: list[PromptedExample],
     path: Path,
-    done: dict[str, Prediction],
+    done: dict[tuple[str, str, str], Prediction],
     *,
     max_new_tokens: int,
     max_source_tokens: int,
     batch_size: int,
     stop: Sequence[str],
+    truncate: Side,
     label: str,
     total: int,
     already: int,
@@ -200,12 +217,20 @@ def _generate_into(
                 max_source_tokens=max_source_tokens,
                 batch_size=batch_size,
                 stop=stop,
+                truncate=truncate,
             )
             for e, t in zip(chunk, texts, strict=True):
                 p = Prediction(
-                    e.instance_id, e.task, e.category, e.cluster, cut_at_stop(t, stop), e.targets
+                    e.instance_id,
+                    e.task,
+                    e.category,
+                    e.cluster,
+                    cut_at_stop(t, stop),
+                    list(e.targets),
+                    e.template,
+                    e.key,
                 )
-                done[p.id] = p
+                done[p.slot] = p
                 f.write(p.to_json() + "\n")
             f.flush()
             bar.advance(tid, len(chunk))

@@ -17,6 +17,15 @@ from instructkit.prompts.superni import ENCODINGS
 from instructkit.training.config import TrainConfig
 
 
+def _check_registered(registry: Any, name: str) -> str:
+    """A config value that must name a registry entry (a "did you mean" otherwise)."""
+    from instructkit.errors import UnknownNameError
+
+    if name not in registry:
+        raise ValueError(str(UnknownNameError(registry.what, name, registry.names())))
+    return name
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -64,20 +73,13 @@ class TasksConfig(_Strict):
 class SplitConfig(_Strict):
     """Which split protocol; ``auto`` keeps the behaviour of the ``tasks`` section."""
 
-    protocol: Literal[
+    protocol: str = Field(
         "auto",
-        "leave-one-cluster-out",
-        "superni-official",
-        "natinst-random",
-        "leave-one-category",
-        "leave-one-dataset",
-        "leave-one-task",
-        "task-types",
-        "custom",
-    ] = Field(
-        "auto",
-        description="auto: explicit task lists, else the official split of a SuperNI folder, "
-        "else leave-one-cluster-out over tasks.held_out_clusters.",
+        description="A registered split protocol (instructkit.mixtures.protocols): auto, "
+        "leave-one-cluster-out, superni-official, natinst-random, leave-one-category, "
+        "leave-one-dataset, leave-one-task, task-types, custom. auto: explicit task lists, "
+        "else the official split of a SuperNI folder, else leave-one-cluster-out over "
+        "tasks.held_out_clusters.",
     )
     held_out: list[str] = Field(
         default_factory=list,
@@ -89,17 +91,33 @@ class SplitConfig(_Strict):
     per_category: int = Field(2, ge=1, description="natinst-random: tasks held out per category.")
     file: str | None = Field(None, description="custom: YAML with train and eval task lists.")
 
+    @field_validator("protocol")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        from instructkit.mixtures.protocols import SPLIT_PROTOCOLS
+
+        return _check_registered(SPLIT_PROTOCOLS, v)
+
 
 class MixtureConfig(_Strict):
     """How training examples are sampled from the training tasks."""
 
-    rate: Literal["examples-proportional", "temperature", "uniform"] = Field(
-        "examples-proportional", description="Mixing rate of each task."
+    rate: str = Field(
+        "examples-proportional",
+        description="Mixing rate of each task, a registered rate (instructkit.mixtures."
+        "mixture.MIXING_RATES): examples-proportional, temperature, uniform.",
     )
     cap: int | None = Field(None, ge=1, description="Examples-proportional cap per task (FLAN).")
     temperature: float = Field(1.0, gt=0, description="Temperature of temperature scaling.")
     template_cap: int | None = Field(None, ge=1, description="Examples per template and task.")
     length: int | None = Field(None, ge=1, description="Stream length; default: all examples.")
+
+    @field_validator("rate")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        from instructkit.mixtures.mixture import MIXING_RATES
+
+        return _check_registered(MIXING_RATES, v)
 
 
 class AuditConfig(_Strict):
@@ -127,9 +145,9 @@ class PromptConfig(_Strict):
     @field_validator("encoding")
     @classmethod
     def _known(cls, v: str) -> str:
-        from instructkit.prompts.templates import is_known_prompt
+        from instructkit.prompts.render import is_known_template
 
-        if not is_known_prompt(v):
+        if not is_known_template(v):
             raise ValueError(
                 f"unknown encoding or template {v!r}; encodings: {', '.join(ENCODINGS)}; "
                 "or a template id such as natinst:full instruction or flan:3"
@@ -139,10 +157,10 @@ class PromptConfig(_Strict):
     @field_validator("train_encodings")
     @classmethod
     def _known_all(cls, v: list[str] | None) -> list[str] | None:
-        from instructkit.prompts.templates import is_known_prompt
+        from instructkit.prompts.render import is_known_template
 
         for e in v or []:
-            if not is_known_prompt(e):
+            if not is_known_template(e):
                 raise ValueError(f"unknown encoding or template {e!r}")
         if v is not None and not v:
             raise ValueError("give at least one encoding, or leave the field out")

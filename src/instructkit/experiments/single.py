@@ -8,46 +8,54 @@ checkpoint.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from accelerate.utils import set_seed
 from rich.console import Console
 
-from instructkit.errors import ConfigError
-from instructkit.evaluation.api import add_rank_accuracy, rank_on_main
+from instructkit.artifacts import claim, write_manifest
+from instructkit.evaluation.api import add_rank_accuracy
 from instructkit.evaluation.baselines import ALL_BASELINES
+from instructkit.evaluation.evaluator import Evaluator, GenerationConfig
 from instructkit.evaluation.rank import chance_accuracy
-from instructkit.evaluation.run import aggregate, baseline_predictions, generate_predictions
+from instructkit.evaluation.results import Score, scores_from_metrics
+from instructkit.evaluation.run import aggregate, baseline_predictions
 from instructkit.experiments.config import ExperimentConfig, dump_config
+from instructkit.experiments.plan import (
+    eval_context,
+    load_tasks,
+    make_mixture,
+    make_split,
+    training_tasks,
+)
 from instructkit.experiments.report import per_task_table, render_markdown, results_table
 from instructkit.mixtures.audit import audit_mixture, drop_overlapping
-from instructkit.mixtures.mixture import Mixture, build_mixture
-from instructkit.mixtures.split import (
-    Split,
-    explicit_split,
-    held_out_task_types,
-    leave_one_category,
-    leave_one_cluster_out,
-    leave_one_dataset,
-    leave_one_task,
-    natinst_random,
-    split_from_yaml,
-    superni_official,
-)
+from instructkit.mixtures.split import Split
 from instructkit.models.adapters import FamilyAdapter, adapter_for
 from instructkit.models.loading import load_model, load_pretrained
 from instructkit.prompts.example import PromptedExample
-from instructkit.prompts.templates import render_prompt
-from instructkit.tasks.builtin import builtin_tasks
-from instructkit.tasks.collection import TaskCollection, load_collection
+from instructkit.prompts.render import canonical_id, render
+from instructkit.tasks.collection import TaskCollection
 from instructkit.tasks.superni import write_json_atomic
+
+__all__ = [
+    "RunResult",
+    "load_tasks",
+    "make_mixture",
+    "make_split",
+    "run_experiment",
+    "score_examples",
+    "train_experiment",
+    "training_tasks",
+    "tune",
+]
 from instructkit.training.loop import save_model, train
 from instructkit.training.methods import apply_method, load_adapter, trainable_parameters
 
@@ -62,85 +70,19 @@ class RunResult:
     seconds: float = 0.0
     train_losses: list[float] = field(default_factory=list)
     parameters: int = 0  # of the pretrained model (embeddings included, as SuperNI counts)
+    scores: list[Score] = field(default_factory=list)  # every number, typed
 
 
-def load_tasks(config: ExperimentConfig) -> TaskCollection:
-    """The task collection a config names."""
-    tc = config.tasks
-    if tc.source == "builtin":
-        return builtin_tasks(n_instances=tc.n_instances, seed=tc.builtin_seed)
-    return load_collection(tc.source, track=tc.track)
-
-
-def make_split(config: ExperimentConfig, tasks: TaskCollection) -> Split:
-    """The train / eval split a config asks for."""
-    tc, sc = config.tasks, config.split
-    lr = tc.leakage_rule
-    if sc.protocol == "auto":
-        if tc.train_tasks is not None or tc.eval_tasks is not None:
-            return explicit_split(tasks, tc.train_tasks or [], tc.eval_tasks or [], leakage_rule=lr)
-        if tc.source != "builtin" and (Path(tc.source) / "splits").is_dir():
-            split = superni_official(tc.source, tasks, track=tc.track)
-            present = set(tasks.names)
-            split.train = [t for t in split.train if t in present]
-            split.eval = [t for t in split.eval if t in present]
-            return split
-        if not tc.held_out_clusters:
-            raise ConfigError(
-                None, "tasks.held_out_clusters", "give held-out clusters or task lists"
-            )
-        return leave_one_cluster_out(tasks, tc.held_out_clusters, leakage_rule=lr)
-    held = sc.held_out
-    if (
-        sc.protocol in ("leave-one-category", "leave-one-dataset", "leave-one-task")
-        and len(held) != 1
-    ):
-        raise ConfigError(None, "split.held_out", f"{sc.protocol} needs exactly one name")
-    if sc.protocol == "leave-one-cluster-out":
-        return leave_one_cluster_out(tasks, held, also_hold_out=sc.also_hold_out, leakage_rule=lr)
-    if sc.protocol == "superni-official":
-        return superni_official(tc.source, tasks, track=tc.track)
-    if sc.protocol == "natinst-random":
-        return natinst_random(
-            tasks, per_category=sc.per_category, seed=config.seed, leakage_rule=lr
-        )
-    if sc.protocol == "leave-one-category":
-        return leave_one_category(tasks, held[0], leakage_rule=lr)
-    if sc.protocol == "leave-one-dataset":
-        return leave_one_dataset(tasks, held[0], leakage_rule=lr)
-    if sc.protocol == "leave-one-task":
-        return leave_one_task(tasks, held[0], leakage_rule=lr)
-    if sc.protocol == "task-types":
-        return held_out_task_types(tasks, held, leakage_rule=lr)
-    if sc.file is None:
-        raise ConfigError(None, "split.file", "the custom protocol needs a YAML file")
-    return split_from_yaml(sc.file, tasks, leakage_rule=lr)
-
-
-def training_tasks(config: ExperimentConfig, split: Split) -> list[str]:
-    """The tasks the mixture draws from: the split's training tasks, or its evaluation
-    tasks when the config adapts on them."""
-    return split.eval if config.tasks.adapt_on_eval_tasks else split.train
-
-
-def make_mixture(config: ExperimentConfig, tasks: TaskCollection, split: Split) -> Mixture:
-    """The training mixture a config asks for."""
-    mc = config.mixture
-    adapt = config.tasks.adapt_on_eval_tasks
-    return build_mixture(
-        tasks,
-        training_tasks(config, split),
-        encoding=config.prompt.train_encodings or config.prompt.encoding,
-        max_per_task=config.tasks.train_instances_per_task,
-        # The evaluation instances are each task's first ones: adapt on those after them.
-        skip=config.tasks.eval_instances_per_task if adapt else 0,
-        rate=mc.rate,
-        cap=mc.cap,
-        temperature=mc.temperature,
-        template_cap=mc.template_cap,
-        length=mc.length,
-        seed=config.seed,
-    )
+def training_key(config: ExperimentConfig) -> dict[str, Any]:
+    """What the tuned weights depend on: the config less naming, evaluation, logging and
+    checkpoint frequency. The tuned model and its checkpoints are keyed by it."""
+    data = config.model_dump(mode="json")
+    for k in ("name", "output_dir", "eval", "save_model"):
+        data.pop(k, None)
+    for k in ("eval_every", "log_with", "save_every"):
+        data["train"].pop(k, None)
+    data["audit"] = {k: data["audit"][k] for k in ("drop_overlaps", "ngram")}
+    return data
 
 
 def _saved_losses(run_dir: Path) -> list[float]:
@@ -164,6 +106,11 @@ def tune(
     training losses."""
     run_dir = config.run_dir
     final_dir = run_dir / "model"
+    key = training_key(config)
+    notify = console.print
+    # A model or checkpoints trained under another config are set aside, never reused.
+    claim(final_dir, key, notify=notify, write=False)
+    claim(run_dir / "checkpoints", key, notify=notify, write=False)
     if (final_dir / "adapter_config.json").exists():
         console.print(f"loading the tuned adapter from {final_dir}")
         adapter.model = load_adapter(adapter.model, final_dir)
@@ -172,7 +119,7 @@ def tune(
     if (final_dir / "config.json").exists():
         console.print(f"loading the tuned model from {final_dir}")
         return adapter_for(load_pretrained(str(final_dir))), _saved_losses(run_dir)
-    examples = make_mixture(config, tasks, split).examples
+    examples = make_mixture(config, tasks, split, adapter.count_tokens).examples
     if config.audit.drop_overlaps:
         report = audit_mixture(examples, [tasks[t] for t in split.eval], n=config.audit.ngram)
         examples = drop_overlapping(examples, report)
@@ -186,6 +133,7 @@ def tune(
     if config.train.tuning.method != "full":
         tuned, total = trainable_parameters(adapter.model)
         console.print(f"{config.train.tuning.method}: {tuned:,} of {total:,} parameters trained")
+    write_manifest(run_dir / "checkpoints", key)
     tr = train(
         adapter,
         examples,
@@ -206,7 +154,14 @@ def tune(
         },
     )
     if config.save_model:
-        save_model(adapter, final_dir)
+        # Written beside and renamed, its key written last: a half-saved model is never
+        # taken for a finished one.
+        tmp = run_dir / "model.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        save_model(adapter, tmp)
+        shutil.rmtree(final_dir, ignore_errors=True)
+        tmp.replace(final_dir)
+        write_manifest(final_dir, key)
         # The saved model supersedes the optimizer checkpoints of this run.
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     return adapter, tr.losses
@@ -244,6 +199,31 @@ def train_experiment(
     return losses
 
 
+def evaluator_for(
+    config: ExperimentConfig,
+    adapter: FamilyAdapter,
+    model_name: str,
+    *,
+    show_progress: bool = True,
+    console: Console | None = None,
+) -> Evaluator:
+    """The evaluator of a run: the config's generation settings, keyed by ``model_name``."""
+    ec = config.eval
+    return Evaluator(
+        adapter,
+        model_name=model_name,
+        generation=GenerationConfig(
+            max_new_tokens=ec.max_new_tokens,
+            stop=tuple(ec.stop),
+            max_source_tokens=ec.max_source_tokens,
+            truncate_source=config.train.truncate_source,
+            batch_size=ec.batch_size,
+        ),
+        show_progress=show_progress,
+        notify=(console or Console()).print,
+    )
+
+
 def score_examples(
     config: ExperimentConfig,
     adapter: FamilyAdapter,
@@ -252,27 +232,26 @@ def score_examples(
     *,
     label: str = "evaluating",
     show_progress: bool = True,
+    model_name: str | None = None,
+    shared_dir: Path | None = None,
+    console: Console | None = None,
 ) -> dict[str, Any]:
     """Generate for ``examples`` and score the predictions (``<run>/predictions_<tag>.jsonl``,
-    resumable); with ``eval.rank_classification``, also rank-classify the examples that have
-    options (``<run>/rank_<tag>.jsonl``) and add their accuracy."""
-    preds = generate_predictions(
+    resumable, keyed by the model and the settings); with ``eval.rank_classification``, also
+    rank-classify the examples that have options (``<run>/rank_<tag>.jsonl``)."""
+    ev = evaluator_for(
+        config,
         adapter,
-        examples,
-        config.run_dir / f"predictions_{tag}.jsonl",
-        max_new_tokens=config.eval.max_new_tokens,
-        max_source_tokens=config.eval.max_source_tokens,
-        batch_size=config.eval.batch_size,
-        stop=config.eval.stop,
-        label=label,
+        model_name or config.model.name,
         show_progress=show_progress,
+        console=console,
+    )
+    preds = ev.generate(
+        examples, config.run_dir / f"predictions_{tag}.jsonl", label=label, shared_dir=shared_dir
     )
     metrics = aggregate(preds)
     if config.eval.rank_classification:
-        ranked = rank_on_main(
-            adapter, examples, config.run_dir / f"rank_{tag}.jsonl", show_progress=show_progress
-        )
-        add_rank_accuracy(metrics, ranked)
+        add_rank_accuracy(metrics, ev.rank(examples, config.run_dir / f"rank_{tag}.jsonl"))
     return metrics
 
 
@@ -282,11 +261,15 @@ def run_experiment(
     console: Console | None = None,
     show_progress: bool = True,
     untuned_cache: Path | None = None,
+    record: bool = True,
 ) -> RunResult:
     """Run (or resume) a single experiment and write its run folder. With
-    ``untuned_cache``, the untuned model's predictions are shared through that folder."""
+    ``untuned_cache``, the untuned model's predictions are shared through that folder.
+    With ``record``, the run's numbers go to ``<output_dir>/results.sqlite`` as experiment
+    ``<name>`` of kind ``run`` (sweeps record their cells themselves)."""
     console = console or Console()
     t0 = time.perf_counter()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     tasks, split = prepare_run(config)
     run_dir = config.run_dir
     console.print(
@@ -308,53 +291,53 @@ def run_experiment(
     result.parameters = loaded.model.num_parameters()
     adapter = adapter_for(loaded)
     count = adapter.count_tokens
+    ctx = eval_context(config, count)
     eval_examples = [
-        render_prompt(
-            config.prompt.encoding,
-            t,
-            i,
-            count_tokens=count,
-            max_source_tokens=config.eval.max_source_tokens,
-            seed=config.seed,
-        )
+        render(config.prompt.encoding, t, i, ctx)
         for t in eval_tasks
         for i in eval_instances[t.name]
     ]
     if config.eval.rank_classification:
         result.rows["chance"] = chance_accuracy(eval_examples)
 
-    def generate_on(view: FamilyAdapter, tag: str, label: str, progress: bool) -> dict[str, Any]:
-        return score_examples(config, view, eval_examples, tag, label=label, show_progress=progress)
-
-    def evaluate(tag: str) -> dict[str, Any]:
-        return generate_on(adapter, tag, f"evaluating ({tag} tuning)", show_progress)
+    def generate_on(
+        view: FamilyAdapter,
+        tag: str,
+        label: str,
+        progress: bool,
+        model_name: str,
+        shared: Path | None = None,
+    ) -> dict[str, Any]:
+        return score_examples(
+            config,
+            view,
+            eval_examples,
+            tag,
+            label=label,
+            show_progress=progress,
+            model_name=model_name,
+            shared_dir=shared,
+            console=console,
+        )
 
     name = loaded.name
+    tuned_name = f"{config.model.name} tuned in {run_dir}"
     if config.eval.before_tuning:
-        cached = None
-        if untuned_cache is not None:
-            # The untuned model's predictions depend only on the model, the examples and
-            # the generation settings: cells of a sweep that share them generate once.
-            key = hashlib.sha256(
-                json.dumps(
-                    [
-                        config.model.name,
-                        config.eval.model_dump(mode="json"),
-                        [(e.task, e.instance_id, e.source) for e in eval_examples],
-                    ]
-                ).encode()
-            ).hexdigest()[:24]
-            cached = untuned_cache / f"{key}.jsonl"
-            before = run_dir / "predictions_before.jsonl"
-            if cached.exists() and not before.exists():
-                shutil.copyfile(cached, before)
-        result.rows[f"{name} (before tuning)"] = evaluate("before")
-        if cached is not None and not cached.exists():
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(run_dir / "predictions_before.jsonl", cached)
+        # The untuned model's predictions are shared through `untuned_cache` by every run
+        # that evaluates the same model with the same settings (keyed by both).
+        result.rows[f"{name} (before tuning)"] = generate_on(
+            adapter,
+            "before",
+            "evaluating (before tuning)",
+            show_progress,
+            config.model.name,
+            untuned_cache,
+        )
 
     def evaluate_during(model_view: FamilyAdapter, step: int) -> dict[str, float]:
-        overall = generate_on(model_view, f"step{step}", f"evaluating (step {step})", False)
+        overall = generate_on(
+            model_view, f"step{step}", f"evaluating (step {step})", False, tuned_name
+        )
         return {
             "rougeL": overall["overall"]["rougeL"],
             "exact_match": overall["overall"]["exact_match"],
@@ -369,7 +352,19 @@ def run_experiment(
         show_progress=show_progress,
         evaluate=evaluate_during,
     )
-    result.rows[f"{name} (after tuning)"] = evaluate("after")
+    result.rows[f"{name} (after tuning)"] = generate_on(
+        adapter, "after", "evaluating (after tuning)", show_progress, tuned_name
+    )
+    template = canonical_id(config.prompt.encoding)
+    categories = {t.name: t.category.lower().replace(" ", "_") for t in eval_tasks}
+    systems = {
+        **{b: b for b in ALL_BASELINES},
+        "chance": "chance",
+        f"{name} (before tuning)": "before tuning",
+        f"{name} (after tuning)": "after tuning",
+    }
+    for label, metrics in result.rows.items():
+        result.scores += scores_from_metrics(systems[label], metrics, template, categories)
 
     result.seconds = time.perf_counter() - t0
     metrics = {
@@ -388,5 +383,22 @@ def run_experiment(
     console.print(
         results_table(result.rows, title=f"{len(split.eval)} held-out tasks ({split.protocol})")
     )
+    if record:
+        from instructkit.experiments.store import ResultsStore, config_hash
+
+        store = ResultsStore(Path(config.output_dir) / "results.sqlite")
+        try:
+            store.record_cell(
+                config.name,
+                f"run={config.name}",
+                config_hash(config),
+                config.model.name,
+                result.scores,
+                kind="run",
+                started=started,
+                seconds=result.seconds,
+            )
+        finally:
+            store.close()
     console.print(f"wrote {run_dir}/ in {result.seconds:.0f} s")
     return result

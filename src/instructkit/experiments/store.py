@@ -5,10 +5,15 @@ Schema (several experiments may share one file):
 - ``cells``: one row per cell of an experiment: ``experiment``, ``cell`` (its key, e.g.
   ``held_out=ciphers``), ``config_hash`` (SHA-256 of the cell's resolved config),
   ``model``, ``status`` (``done``), ``started`` and ``finished`` (ISO timestamps),
-  ``seconds``;
+  ``seconds``, ``kind`` (the sweep kind, e.g. ``loco``; ``run`` for a single run);
 - ``results``: one row per number: ``experiment``, ``cell``, ``config_hash``, ``model``,
   ``system`` (e.g. "after tuning", "copy demo"), ``task``, ``template``, ``metric``,
-  ``value``, ``created``. ``task`` is ``*`` for numbers over all tasks of the cell.
+  ``value``, ``created``, ``category``. ``task`` is ``*`` for numbers over all tasks of
+  the cell, ``category`` is ``*`` for numbers over all categories; a per-category number
+  has ``task = '*'`` and its category; a per-task number has its task and its category.
+
+Stores written before ``kind`` and ``category`` existed are migrated when opened (the
+kind from the cell keys, ``task = 'category=X'`` rows to ``category = 'X'``).
 
 A cell is written in one transaction once it has finished, so a sweep interrupted at
 any point resumes without recomputing a finished cell and without half a cell.
@@ -25,6 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from instructkit.evaluation.results import Score
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cells (
     experiment TEXT NOT NULL,
@@ -35,6 +42,7 @@ CREATE TABLE IF NOT EXISTS cells (
     started TEXT NOT NULL,
     finished TEXT NOT NULL,
     seconds REAL NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (experiment, cell, config_hash)
 );
 CREATE TABLE IF NOT EXISTS results (
@@ -47,7 +55,8 @@ CREATE TABLE IF NOT EXISTS results (
     template TEXT NOT NULL,
     metric TEXT NOT NULL,
     value REAL NOT NULL,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    category TEXT NOT NULL DEFAULT '*'
 );
 CREATE INDEX IF NOT EXISTS results_by_experiment ON results (experiment, cell, metric);
 """
@@ -65,6 +74,24 @@ class ResultRow:
     template: str
     metric: str
     value: float
+    category: str = "*"
+    kind: str = ""
+
+
+# Kinds of stores written before the kind was recorded, from their first cell's key.
+LEGACY_KINDS = {
+    "held_out": "loco",
+    "clusters": "clusters",
+    "train": "encoding-matrix",
+    "prompt": "prompts",
+    "templates": "templates",
+    "datasets": "datasets",
+    "start": "prompt-tuning",
+    "stage": "prompt-tuning",
+    "train_tasks": "scaling-tasks",
+    "instances": "scaling-instances",
+    "model": "scaling-models",
+}
 
 
 def config_hash(config: Any) -> str:
@@ -85,6 +112,31 @@ class ResultsStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(cells)")}
+        if "kind" not in cols:
+            with self.db:
+                self.db.execute("ALTER TABLE cells ADD COLUMN kind TEXT NOT NULL DEFAULT ''")
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(results)")}
+        if "category" not in cols:
+            with self.db:
+                self.db.execute("ALTER TABLE results ADD COLUMN category TEXT NOT NULL DEFAULT '*'")
+                self.db.execute(
+                    "UPDATE results SET category = substr(task, 10), task = '*' "
+                    "WHERE task LIKE 'category=%'"
+                )
+        unknown = self.db.execute("SELECT DISTINCT experiment FROM cells WHERE kind=''").fetchall()
+        for (experiment,) in unknown:
+            first = self.db.execute(
+                "SELECT cell FROM cells WHERE experiment=? ORDER BY rowid LIMIT 1", (experiment,)
+            ).fetchone()[0]
+            with self.db:
+                self.db.execute(
+                    "UPDATE cells SET kind=? WHERE experiment=? AND kind=''",
+                    (LEGACY_KINDS.get(first.split("=", 1)[0], "run"), experiment),
+                )
 
     def close(self) -> None:
         self.db.close()
@@ -102,13 +154,14 @@ class ResultsStore:
         cell: str,
         chash: str,
         model: str,
-        rows: Iterable[tuple[str, str, str, str, float]],
+        scores: Iterable[Score],
         *,
+        kind: str,
         started: str,
         seconds: float,
     ) -> None:
-        """Store a finished cell and its numbers ``(system, task, template, metric, value)``
-        in one transaction."""
+        """Store a finished cell of a ``kind`` of experiment and its scores in one
+        transaction (a cell stored again under the same config hash replaces the old)."""
         created = _now()
         with self.db:
             self.db.execute(
@@ -116,31 +169,63 @@ class ResultsStore:
                 (experiment, cell, chash),
             )
             self.db.executemany(
-                "INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO results (experiment, cell, config_hash, model, system, task, "
+                "template, metric, value, created, category) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (experiment, cell, chash, model, s, t, tpl, m, float(v), created)
-                    for s, t, tpl, m, v in rows
+                    (
+                        experiment,
+                        cell,
+                        chash,
+                        model,
+                        sc.system,
+                        sc.task,
+                        sc.template,
+                        sc.metric,
+                        float(sc.value),
+                        created,
+                        sc.category,
+                    )
+                    for sc in scores
                 ],
             )
             self.db.execute(
-                "INSERT OR REPLACE INTO cells VALUES (?,?,?,?,?,?,?,?)",
-                (experiment, cell, chash, model, "done", started, created, seconds),
+                "INSERT OR REPLACE INTO cells (experiment, cell, config_hash, model, status, "
+                "started, finished, seconds, kind) VALUES (?,?,?,?,?,?,?,?,?)",
+                (experiment, cell, chash, model, "done", started, created, seconds, kind),
             )
 
     def results(self, **filters: str) -> list[ResultRow]:
         """Stored numbers, filtered by any of experiment, cell, model, system, task,
-        template, metric."""
-        allowed = {"experiment", "cell", "model", "system", "task", "template", "metric"}
+        category, template, metric."""
+        allowed = {
+            "experiment",
+            "cell",
+            "model",
+            "system",
+            "task",
+            "category",
+            "template",
+            "metric",
+        }
         bad = set(filters) - allowed
         if bad:
             raise ValueError(f"unknown filter(s): {', '.join(sorted(bad))}")
-        where = " AND ".join(f"{k}=?" for k in filters) or "1=1"
+        where = " AND ".join(f"r.{k}=?" for k in filters) or "1=1"
         rows = self.db.execute(
-            f"SELECT experiment, cell, model, system, task, template, metric, value FROM results "
-            f"WHERE {where} ORDER BY experiment, cell, system, task, metric",
+            "SELECT r.experiment, r.cell, r.model, r.system, r.task, r.template, r.metric, "
+            "r.value, r.category, COALESCE(c.kind, '') FROM results r LEFT JOIN cells c ON "
+            "c.experiment = r.experiment AND c.cell = r.cell AND c.config_hash = r.config_hash "
+            f"WHERE {where} ORDER BY r.experiment, r.cell, r.system, r.task, r.metric",
             tuple(filters.values()),
         ).fetchall()
         return [ResultRow(*r) for r in rows]
+
+    def kind(self, experiment: str) -> str:
+        """The kind of an experiment, as its cells recorded it ('' when unknown)."""
+        row = self.db.execute(
+            "SELECT kind FROM cells WHERE experiment=? ORDER BY rowid LIMIT 1", (experiment,)
+        ).fetchone()
+        return row[0] if row else ""
 
     def cells(self, experiment: str | None = None) -> list[tuple[str, str, str, str, float]]:
         """(experiment, cell, model, finished, seconds) of finished cells."""

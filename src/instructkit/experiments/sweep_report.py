@@ -15,8 +15,8 @@ Tables are laid out as the papers lay them out:
 
 Whenever the held-out tasks span several categories, a per-category table (rows: cells,
 columns: categories, as NI v1's) and grouped bars are added. The kind is read from the
-cell keys (``held_out=``, ``clusters=``, ``train=``, ``prompt=``, ``templates=``,
-``datasets=``, ``start=``, ``train_tasks=``, ``instances=``, ``model=``).
+store (recorded with every cell); its registered :class:`~instructkit.experiments.kinds.
+SweepKind` gives the layout, the title and the x label.
 """
 
 from __future__ import annotations
@@ -31,54 +31,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from instructkit.errors import InstructkitError
+from instructkit.evaluation.metrics import METRICS
 from instructkit.evaluation.stats import median_iqr
+from instructkit.experiments.kinds import SWEEP_KINDS, SweepKind
 from instructkit.experiments.store import ResultRow, ResultsStore
 
 SYSTEMS = ("copy input", "copy demo", "majority class", "before tuning", "after tuning")
 BASELINES = SYSTEMS[:3]
 
-KINDS = {
-    "held_out": "loco",
-    "clusters": "clusters",
-    "train": "encoding-matrix",
-    "prompt": "prompts",
-    "templates": "templates",
-    "datasets": "datasets",
-    "start": "prompt-tuning",
-    "stage": "prompt-tuning",
-}
-TITLES = {
-    "loco": "Leave-one-cluster-out",
-    "clusters": "Number of training clusters (FLAN)",
-    "encoding-matrix": "Train × test encoding",
-    "prompts": "Prompt ablation",
-    "templates": "Templates per training task (T0)",
-    "datasets": "Training datasets per cluster (T0)",
-    "prompt-tuning": "Prompt tuning on a tuned against an untuned model (FLAN)",
-    "scaling": "Scaling (SuperNI)",
-}
-X_LABELS = {
-    "templates": "templates per task",
-    "datasets": "training tasks per cluster",
-    "clusters": "training clusters",
-    "held_out": "held-out cluster",
-    "train_tasks": "training tasks",
-    "instances": "instances per task",
-}
 PARAMS = "parameters (M)"
 T0_NOTE = (
     "Median, quartiles and IQR over evaluation templates of the tuned model; the baselines "
     "and the untuned model on the first evaluation template; per held-out task: median (IQR)."
 )
-METRICS = {
-    "rougeL": "ROUGE-L",
-    "exact_match": "Exact match",
-    "accuracy": "Accuracy (rank)",
-}
 
 
-def _kind(cells: list[str]) -> str:
-    return KINDS.get(cells[0].split("=", 1)[0], "scaling")
+def _kind(store: ResultsStore, experiment: str) -> SweepKind:
+    """The registered kind of an experiment, as the store recorded it."""
+    name = store.kind(experiment)
+    if not name:
+        raise InstructkitError(f"no cells of experiment '{experiment}' in {store.path}")
+    return SWEEP_KINDS.get(name)
 
 
 def _x(cell: str) -> str:
@@ -104,7 +77,7 @@ def _spreads(rows: list[ResultRow], cells: list[str]) -> dict[str, dict[str, lis
     """cell → task (``*`` for all tasks) → the tuned model's value per evaluation template."""
     out: dict[str, dict[str, list[float]]] = {c: {} for c in cells}
     for r in rows:
-        if r.system == "after tuning" and r.cell in out and not r.task.startswith("category="):
+        if r.system == "after tuning" and r.cell in out and (r.task != "*" or r.category == "*"):
             out[r.cell].setdefault(r.task, []).append(r.value)
     return out
 
@@ -112,13 +85,14 @@ def _spreads(rows: list[ResultRow], cells: list[str]) -> dict[str, dict[str, lis
 def sweep_table(
     store: ResultsStore, experiment: str, metric: str = "rougeL"
 ) -> tuple[str, list[str], list[list[str]]]:
-    """(kind, header, rows) of an experiment's main table, from stored values."""
+    """(layout, header, rows) of an experiment's main table, from stored values."""
     every = store.results(experiment=experiment, metric=metric)
-    rows = [r for r in every if r.task == "*"]
+    rows = [r for r in every if r.task == "*" and r.category == "*"]
     if not rows:
         raise InstructkitError(f"no {metric} results for experiment '{experiment}' in {store.path}")
     cells = _ordered_cells(store, experiment, rows)
-    kind = _kind(cells)
+    sweep_kind = _kind(store, experiment)
+    kind = sweep_kind.layout
     value = {(r.cell, r.system, r.template): r.value for r in rows}
     if kind in ("templates", "datasets"):
         # T0: the spread over evaluation templates of the tuned model, over all held-out
@@ -131,7 +105,16 @@ def sweep_table(
             for s in (*BASELINES, "chance", "before tuning")
             if any(system == s for (_, system, _) in value)
         ]
-        header = [X_LABELS[kind], "median", "Q1", "Q3", "IQR", "eval templates", *others, *tasks]
+        header = [
+            sweep_kind.x_label,
+            "median",
+            "Q1",
+            "Q3",
+            "IQR",
+            "eval templates",
+            *others,
+            *tasks,
+        ]
         body = []
         for c in cells:
             sp = median_iqr(spreads[c].get("*", []))
@@ -169,10 +152,9 @@ def sweep_table(
                 [_x(c), *[_fmt(own.get(s)) for s in (*BASELINES, "before tuning", "after tuning")]]
             )
         return kind, header, body
-    prefix = cells[0].split("=", 1)[0]
-    header = [X_LABELS.get(kind, X_LABELS.get(prefix, prefix)), *SYSTEMS]
+    header = [sweep_kind.x_label, *SYSTEMS]
     sizes = {r.cell: r.value for r in store.results(experiment=experiment, metric="parameters")}
-    if prefix == "model" and all(c in sizes for c in cells):
+    if sweep_kind.records_parameters and all(c in sizes for c in cells):
         # SuperNI's model-size curve: models ordered by their number of parameters.
         cells.sort(key=lambda c: sizes[c])
         header.insert(1, PARAMS)
@@ -191,16 +173,16 @@ def category_table(
     tasks), as NI v1 reports its ablations; ``None`` when the held-out tasks span fewer
     than two categories or a cell was evaluated with several templates."""
     every = store.results(experiment=experiment, metric=metric, system="after tuning")
-    rows = [r for r in every if r.task.startswith("category=") or r.task == "*"]
+    rows = [r for r in every if r.task == "*"]
     if not rows:
         return None
     cells = _ordered_cells(store, experiment, rows)
     if any(len({r.template for r in rows if r.cell == c}) > 1 for c in cells):
         return None
-    cats = sorted({r.task.removeprefix("category=") for r in rows if r.task != "*"})
+    cats = sorted({r.category for r in rows if r.category != "*"})
     if len(cats) < 2:
         return None
-    value = {(r.cell, r.task.removeprefix("category=")): r.value for r in rows}
+    value = {(r.cell, r.category): r.value for r in rows}
     prefixes = {c.split("=", 1)[0] for c in cells}
     header = [prefixes.pop() if len(prefixes) == 1 else "cell", *cats, "all"]
     body = [[_x(c), *[_fmt(value.get((c, k))) for k in [*cats, "*"]]] for c in cells]
@@ -239,6 +221,7 @@ def _plot(
     out: Path,
     spreads: dict[str, dict[str, list[float]]] | None = None,
     metric: str = "ROUGE-L",
+    x_label: str = "",
 ) -> None:
     if kind in ("templates", "datasets") and spreads:
         tasks = ["*", *sorted({t for per in spreads.values() for t in per if t != "*"})]
@@ -251,7 +234,7 @@ def _plot(
                 tick_labels=[_x(c) for c in spreads],
             )
             ax.set_title("all held-out tasks" if task == "*" else task, fontsize="small")
-            ax.set_xlabel(X_LABELS[kind])
+            ax.set_xlabel(x_label)
             ax.set_ylabel(metric)
         for ax in list(axes.flat)[len(tasks) :]:
             ax.axis("off")
@@ -321,7 +304,7 @@ def report_metric(store: ResultsStore, experiment: str) -> str:
     """The metric a report shows by default: T0's rank-classification accuracy for the T0
     kinds when it was measured, ROUGE-L otherwise."""
     ranked = store.results(experiment=experiment, metric="accuracy", system="after tuning")
-    if ranked and _kind(_ordered_cells(store, experiment, ranked)) in ("templates", "datasets"):
+    if ranked and _kind(store, experiment).layout in ("templates", "datasets"):
         return "accuracy"
     return "rougeL"
 
@@ -334,13 +317,14 @@ def write_sweep_report(
 ) -> Path:
     """Write ``report.md``, ``results.csv``, ``plot.png`` and ``plot.svg`` (and, over
     several categories, ``categories.csv``, ``categories.png`` and ``categories.svg``);
-    returns the folder. ``metric``: ``rougeL``, ``exact_match`` or ``accuracy``; by
-    default :func:`report_metric`."""
-    if metric is not None and metric not in METRICS:
-        raise InstructkitError(f"metric '{metric}': not one of {', '.join(METRICS)}")
+    returns the folder. ``metric``: any registered metric (``rougeL``, ``exact_match``,
+    ``accuracy``, ...); by default :func:`report_metric`."""
+    if metric is not None:
+        METRICS.get(metric)  # "did you mean" for an unknown metric
     store = ResultsStore(store_path)
     try:
         metric = metric or report_metric(store, experiment)
+        sweep_kind = _kind(store, experiment)
         kind, header, body = sweep_table(store, experiment, metric)
         by_category = category_table(store, experiment, metric)
         timings = store.cells(experiment)
@@ -354,9 +338,18 @@ def write_sweep_report(
     out.mkdir(parents=True, exist_ok=True)
     with (out / "results.csv").open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows([header, *body])
-    title = TITLES[kind]
-    label = METRICS[metric]
-    _plot(kind, header, body, f"{title}\n{experiment}", out / "plot", spreads, label)
+    title = sweep_kind.title
+    label = METRICS.get(metric).label or metric
+    _plot(
+        kind,
+        header,
+        body,
+        f"{title}\n{experiment}",
+        out / "plot",
+        spreads,
+        label,
+        sweep_kind.x_label,
+    )
     note = {
         "templates": T0_NOTE,
         "datasets": T0_NOTE,

@@ -22,48 +22,25 @@ a cell whose config hash is already finished in the store is never run again.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rich.console import Console
 
-from instructkit.errors import ConfigError, read_yaml_mapping
+from instructkit.errors import ConfigError, UnknownNameError, read_yaml_mapping
+from instructkit.evaluation.results import Score, scores_from_metrics
 from instructkit.experiments.config import ExperimentConfig
-from instructkit.experiments.single import (
-    load_tasks,
-    make_split,
-    run_experiment,
-    score_examples,
-    tune,
-)
+from instructkit.experiments.kinds import FORWARD_TEMPLATES, SWEEP_KINDS
+from instructkit.experiments.plan import eval_context, load_tasks, make_split
+from instructkit.experiments.single import run_experiment, score_examples, tune
 from instructkit.experiments.store import ResultsStore, config_hash
 from instructkit.models.adapters import adapter_for
 from instructkit.models.loading import load_model
-from instructkit.prompts.superni import ENCODINGS
-from instructkit.prompts.templates import is_known_prompt, render_prompt
-from instructkit.tasks.collection import TaskCollection
+from instructkit.prompts.render import canonical_id, is_known_template, render
 from instructkit.training.config import MethodConfig, TrainConfig
-
-Kind = Literal[
-    "loco",
-    "clusters",
-    "encoding-matrix",
-    "prompts",
-    "templates",
-    "datasets",
-    "prompt-tuning",
-    "scaling-tasks",
-    "scaling-instances",
-    "scaling-models",
-]
-
-# FLAN templates that state the task (the turned-around ones have other targets).
-FORWARD_TEMPLATES = [f"flan:{k}" for k in range(1, 8)]
 
 
 class SweepConfig(BaseModel):
@@ -71,7 +48,7 @@ class SweepConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Kind = Field(description="Which study.")
+    kind: str = Field(description="Which study: a registered sweep kind (experiments.kinds).")
     name: str = Field(description="Experiment name in the store and the report folder.")
     store: str = Field("runs/results.sqlite", description="SQLite results store.")
     base: ExperimentConfig = Field(default_factory=ExperimentConfig, description="Base run.")
@@ -151,175 +128,52 @@ def load_sweep(path: str | Path) -> SweepConfig:
     except ValidationError as e:
         err = e.errors()[0]
         raise ConfigError(path, ".".join(str(x) for x in err["loc"]), err["msg"]) from None
+    if cfg.kind not in SWEEP_KINDS:
+        raise ConfigError(
+            path, "kind", str(UnknownNameError("sweep kind", cfg.kind, SWEEP_KINDS.names()))
+        )
     for field, names in (
         ("train_encodings", cfg.train_encodings),
         ("test_encodings", cfg.test_encodings),
         ("prompts", cfg.prompts),
+        ("eval_templates", cfg.eval_templates),
     ):
         for name in names:
-            if not is_known_prompt(name):
+            if not is_known_template(name):
                 raise ConfigError(path, field, f"unknown encoding or template {name!r}")
     return cfg
 
 
-def _with(cfg: ExperimentConfig, **sections: dict[str, Any]) -> ExperimentConfig:
-    update = {k: getattr(cfg, k).model_copy(update=v) for k, v in sections.items()}
-    return cfg.model_copy(update=update)
-
-
-def _training_by_cluster(
-    base: ExperimentConfig, tasks: TaskCollection
-) -> tuple[dict[str, list[str]], list[str]]:
-    """The base split's training tasks grouped by cluster, and its evaluation tasks."""
-    split = make_split(base, tasks)
-    by_cluster: dict[str, list[str]] = {}
-    for t in sorted(split.train):
-        by_cluster.setdefault(tasks[t].cluster or "(none)", []).append(t)
-    return by_cluster, split.eval
-
-
 def cells(sweep: SweepConfig) -> Iterator[tuple[str, ExperimentConfig]]:
-    """The (key, config) of every cell, in order."""
+    """The (key, config) of every cell, in order, from the sweep's registered kind."""
     base = sweep.base.model_copy(update={"output_dir": str(Path(sweep.store).parent / sweep.name)})
-    if sweep.kind == "loco":
-        clusters = sweep.clusters or sorted({t.cluster or "" for t in load_tasks(base)})
-        for c in clusters:
-            cfg = _with(base, split={"protocol": "leave-one-cluster-out", "held_out": [c]})
-            yield f"held_out={c}", cfg.model_copy(update={"name": f"held_out={c}"})
-    elif sweep.kind == "clusters":
-        tasks = load_tasks(base)
-        by_cluster, eval_tasks = _training_by_cluster(base, tasks)
-        order = [c for c in sweep.clusters if c in by_cluster]
-        rest = sorted(set(by_cluster) - set(order))
-        random.Random(base.seed).shuffle(rest)
-        order += rest
-        for k in sweep.values:
-            train = [t for c in order[:k] for t in by_cluster[c]]
-            cfg = _with(base, tasks={"train_tasks": train, "eval_tasks": eval_tasks})
-            yield f"clusters={k}", cfg.model_copy(update={"name": f"clusters={k}"})
-    elif sweep.kind == "datasets":
-        # T0: k training tasks (datasets) of each cluster, all templates of each.
-        tasks = load_tasks(base)
-        by_cluster, eval_tasks = _training_by_cluster(base, tasks)
-        rng = random.Random(base.seed)
-        shuffled = {c: rng.sample(ts, len(ts)) for c, ts in sorted(by_cluster.items())}
-        for k in sweep.values:
-            train = sorted(t for ts in shuffled.values() for t in ts[:k])
-            cfg = _with(
-                base,
-                tasks={"train_tasks": train, "eval_tasks": eval_tasks},
-                prompt={
-                    "encoding": sweep.eval_templates[0],
-                    "train_encodings": list(sweep.eval_templates),
-                },
-            )
-            yield f"datasets={k}", cfg.model_copy(update={"name": f"datasets={k}"})
-    elif sweep.kind == "prompt-tuning":
-        # FLAN: instruction-tune first, then prompt-tune each held-out task's soft prompt
-        # on its own training instances, from the untuned and from the tuned model.
-        tuned = base.model_copy(update={"name": "instruction-tuned"})
-        # One process holds one mixed-precision setting: the soft prompt trains in the base's.
-        soft = sweep.prompt_tuning.model_copy(
-            update={"mixed_precision": base.train.mixed_precision}
-        )
-        yield "stage=instruction tuning", tuned
-        for start, model in (
-            ("untuned", base.model.name),
-            ("instruction-tuned", str(tuned.run_dir / "model")),
-        ):
-            cfg = _with(
-                base, tasks={"adapt_on_eval_tasks": True}, model={"name": model}
-            ).model_copy(update={"train": soft, "name": f"prompt-tuned_{start}"})
-            yield f"start={start}", cfg
-    elif sweep.kind == "encoding-matrix":
-        for enc in sweep.train_encodings:
-            cfg = _with(base, prompt={"encoding": enc})
-            yield f"train={enc}", cfg.model_copy(update={"name": f"train={enc}"})
-    elif sweep.kind == "prompts":
-        for p in sweep.prompts:
-            cfg = _with(base, prompt={"encoding": p})
-            yield f"prompt={p}", cfg.model_copy(update={"name": f"prompt={p.replace(':', '-')}"})
-    elif sweep.kind == "templates":
-        # T0: k templates per training task (drawn per instance), the same evaluation.
-        for k in sweep.values:
-            cfg = _with(
-                base,
-                prompt={
-                    "encoding": sweep.eval_templates[0],
-                    "train_encodings": FORWARD_TEMPLATES[:k],
-                },
-            )
-            yield f"templates={k}", cfg.model_copy(update={"name": f"templates={k}"})
-    elif sweep.kind == "scaling-tasks":
-        split = make_split(base, load_tasks(base))
-        order = sorted(split.train)
-        random.Random(base.seed).shuffle(order)
-        for n in sweep.values:
-            cfg = _with(base, tasks={"train_tasks": order[:n], "eval_tasks": split.eval})
-            yield f"train_tasks={n}", cfg.model_copy(update={"name": f"train_tasks={n}"})
-    elif sweep.kind == "scaling-instances":
-        for n in sweep.values:
-            cfg = _with(base, tasks={"train_instances_per_task": n})
-            yield f"instances={n}", cfg.model_copy(update={"name": f"instances={n}"})
-    else:
-        for m in sweep.models:
-            cfg = _with(base, model={"name": m})
-            yield f"model={m}", cfg.model_copy(update={"name": f"model={m.replace('/', '_')}"})
+    return SWEEP_KINDS.get(sweep.kind).cells(sweep, base)
 
 
-def _template_key(name: str) -> str:
-    return f"superni:{name}" if name in ENCODINGS else name
-
-
-def _system(label: str) -> str:
-    for tag in ("before tuning", "after tuning"):
-        if label.endswith(f"({tag})"):
-            return tag
-    return label
-
-
-def _rows(rows: dict[str, dict[str, Any]], template: str) -> list[tuple[str, str, str, str, float]]:
-    out = []
-    for label, r in rows.items():
-        system = _system(label)
-        for metric in ("rougeL", "exact_match", "accuracy"):
-            if metric not in r["overall"]:
-                continue  # accuracy: rank classification of the model's systems only
-            out.append((system, "*", template, metric, r["overall"][metric]))
-            for task, m in r["per_task"].items():
-                if metric in m:
-                    out.append((system, task, template, metric, m[metric]))
-            for cat, m in r.get("per_category", {}).items():
-                if metric in m:
-                    out.append((system, f"category={cat}", template, metric, m[metric]))
-    return out
-
-
-def _other_encodings(
-    cfg: ExperimentConfig, encodings: list[str], console: Console
-) -> list[tuple[str, str, str, str, float]]:
-    """Evaluate a cell's tuned model with further test encodings."""
+def _other_templates(cfg: ExperimentConfig, templates: list[str], console: Console) -> list[Score]:
+    """Evaluate a cell's tuned model with further templates."""
     tasks = load_tasks(cfg)
     split = make_split(cfg, tasks)
-    adapter = adapter_for(load_model(cfg.model.name, seed=cfg.seed))
-    adapter, _ = tune(cfg, tasks, split, adapter, console=console, show_progress=False)
+    loaded = load_model(cfg.model.name, seed=cfg.seed)
+    adapter, _ = tune(cfg, tasks, split, adapter_for(loaded), console=console, show_progress=False)
     n = cfg.tasks.eval_instances_per_task
-    out: list[tuple[str, str, str, str, float]] = []
-    for enc in encodings:
+    ctx = eval_context(cfg, adapter.count_tokens)
+    categories = {t: tasks[t].category.lower().replace(" ", "_") for t in split.eval}
+    out: list[Score] = []
+    for tid in templates:
         examples = [
-            render_prompt(
-                enc,
-                tasks[t],
-                i,
-                count_tokens=adapter.count_tokens,
-                max_source_tokens=cfg.eval.max_source_tokens,
-                seed=cfg.seed,
-            )
-            for t in split.eval
-            for i in tasks[t].instances[:n]
+            render(tid, tasks[t], i, ctx) for t in split.eval for i in tasks[t].instances[:n]
         ]
-        scores = score_examples(cfg, adapter, examples, f"test={enc}", show_progress=False)
-        out += _rows({"(after tuning)": scores}, _template_key(enc))
+        scores = score_examples(
+            cfg,
+            adapter,
+            examples,
+            f"test={tid}",
+            show_progress=False,
+            model_name=f"{cfg.model.name} tuned in {cfg.run_dir}",
+            console=console,
+        )
+        out += scores_from_metrics("after tuning", scores, canonical_id(tid), categories)
     return out
 
 
@@ -328,6 +182,7 @@ def run_sweep(
 ) -> int:
     """Run every unfinished cell; returns the number of cells run now."""
     console = console or Console()
+    kind = SWEEP_KINDS.get(sweep.kind)
     store = ResultsStore(sweep.store)
     ran = 0
     try:
@@ -344,25 +199,22 @@ def run_sweep(
                 console=console,
                 show_progress=show_progress,
                 untuned_cache=Path(sweep.store).parent / "untuned-predictions",
+                record=False,
             )
-            rows = _rows(result.rows, _template_key(cfg.prompt.encoding))
-            if sweep.kind in ("encoding-matrix", "templates", "datasets"):
-                tests = (
-                    sweep.test_encodings
-                    if sweep.kind == "encoding-matrix"
-                    else sweep.eval_templates
-                )
-                others = [e for e in tests if e != cfg.prompt.encoding]
-                rows += _other_encodings(cfg, others, console)
-            if sweep.kind == "scaling-models":
+            rows = list(result.scores)
+            others = [t for t in kind.test_templates(sweep) if t != cfg.prompt.encoding]
+            if others:
+                rows += _other_templates(cfg, others, console)
+            if kind.records_parameters:
                 # The x value of SuperNI's model-size curve.
-                rows.append(("model", "*", "-", "parameters", float(result.parameters)))
+                rows.append(Score("model", "parameters", float(result.parameters), template="-"))
             store.record_cell(
                 sweep.name,
                 key,
                 chash,
                 cfg.model.name,
                 rows,
+                kind=sweep.kind,
                 started=started,
                 seconds=time.perf_counter() - t0,
             )

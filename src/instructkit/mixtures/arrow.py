@@ -21,6 +21,7 @@ import datasets
 from transformers import PreTrainedTokenizerBase
 
 from instructkit.mixtures.mixture import Mixture
+from instructkit.models.lengths import Side, truncate_ids
 from instructkit.prompts.example import PromptedExample
 
 COLUMNS = ("task", "instance_id", "template", "source", "target", "targets", "options")
@@ -89,10 +90,13 @@ def tokenize_mixture(
     max_target_tokens: int = 64,
     cache_dir: str | Path,
     num_proc: int | None = None,
+    truncate_source: Side = "left",
 ) -> datasets.Dataset:
     """The tokenised mixture (``source_ids``, ``target_ids`` per example), from the cache
     when its inputs are unchanged."""
     key = mixture_fingerprint(mixture, tokenizer, max_source_tokens, max_target_tokens)
+    if truncate_source != "left":
+        key += f"-{truncate_source}"
     path = Path(cache_dir) / f"tokenized-{key}"
     if (path / "dataset_info.json").exists():
         return datasets.load_from_disk(str(path))
@@ -101,7 +105,7 @@ def tokenize_mixture(
         src = tokenizer(batch["source"], add_special_tokens=False)["input_ids"]
         tgt = tokenizer(batch["target"], add_special_tokens=False)["input_ids"]
         return {
-            "source_ids": [s[-max_source_tokens:] for s in src],
+            "source_ids": [truncate_ids(s, max_source_tokens, truncate_source) for s in src],
             "target_ids": [t[: max_target_tokens - 1] for t in tgt],
         }
 

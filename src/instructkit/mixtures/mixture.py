@@ -18,19 +18,41 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
 from instructkit.errors import InstructkitError
 from instructkit.prompts.example import PromptedExample
-from instructkit.prompts.superni import get_encoding
-from instructkit.prompts.templates import is_known_prompt, render_prompt
+from instructkit.prompts.render import RenderContext, TokenCounter, check_template, render
+from instructkit.registry import Registry
 from instructkit.tasks.collection import TaskCollection
 
-Rate = Literal["examples-proportional", "temperature", "uniform"]
+Rate = str
+
+# Mixing rates by name: each maps the capped pool sizes (and the temperature) to weights.
+# A new rate is one function and one registration line.
+MIXING_RATES: Registry[Callable[[np.ndarray, float], np.ndarray]] = Registry(
+    "mixing rate", entry_points="instructkit.mixing_rates"
+)
+
+
+@MIXING_RATES.register("examples-proportional")
+def _proportional(capped: np.ndarray, temperature: float) -> np.ndarray:
+    return capped
+
+
+@MIXING_RATES.register("temperature")
+def _temperature(capped: np.ndarray, temperature: float) -> np.ndarray:
+    if temperature <= 0:
+        raise InstructkitError(f"temperature must be positive, got {temperature}")
+    return capped ** (1.0 / temperature)
+
+
+@MIXING_RATES.register("uniform")
+def _uniform(capped: np.ndarray, temperature: float) -> np.ndarray:
+    return (capped > 0).astype(float)
 
 
 def mixing_rates(
@@ -44,16 +66,7 @@ def mixing_rates(
     if not sizes:
         return []
     capped = np.array([min(n, cap) if cap else n for n in sizes], dtype=float)
-    if rate == "uniform":
-        w = (capped > 0).astype(float)
-    elif rate == "temperature":
-        if temperature <= 0:
-            raise InstructkitError(f"temperature must be positive, got {temperature}")
-        w = capped ** (1.0 / temperature)
-    elif rate == "examples-proportional":
-        w = capped
-    else:
-        raise InstructkitError(f"unknown mixing rate '{rate}'")
+    w = MIXING_RATES.get(rate)(capped, temperature)
     total = w.sum()
     if total <= 0:
         raise InstructkitError("the mixture holds no examples")
@@ -170,23 +183,27 @@ def build_mixture(
     template_cap: int | None = None,
     length: int | None = None,
     seed: int = 0,
+    count_tokens: TokenCounter | None = None,
+    max_source_tokens: int | None = None,
 ) -> Mixture:
     """Render each task's first ``max_per_task`` instances (after the first ``skip``) with
     a SuperNI encoding and mix them at the given rate.
 
     With a list of encodings, each instance draws its own encoding (seeded), as
-    Tk-Instruct does when it mixes encodings during training.
+    Tk-Instruct does when it mixes encodings during training. With ``count_tokens`` and
+    ``max_source_tokens``, every example is rendered within that budget exactly as
+    evaluation renders it (:func:`instructkit.prompts.render.render`).
     """
     names = [encoding] if isinstance(encoding, str) else list(encoding)
     for n in names:
-        if not is_known_prompt(n):
-            get_encoding(n)  # raises the "did you mean" error
+        check_template(n)
+    ctx = RenderContext(count_tokens=count_tokens, max_source_tokens=max_source_tokens, seed=seed)
     rng = random.Random(f"{seed}:encodings")
     pools: dict[str, list[PromptedExample]] = {}
     for name in task_names:
         task = tasks[name]
         pools[name] = [
-            render_prompt(names[0] if len(names) == 1 else rng.choice(names), task, inst, seed=seed)
+            render(names[0] if len(names) == 1 else rng.choice(names), task, inst, ctx)
             for inst in task.instances[skip:][:max_per_task]
         ]
     return mixture_from_pools(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import torch
 from transformers import (
@@ -21,7 +20,9 @@ from transformers import (
     StoppingCriteriaList,
 )
 
+from instructkit.models.lengths import Lengths, Side, truncate_ids
 from instructkit.models.loading import Family, LoadedModel
+from instructkit.registry import Registry
 
 IGNORE_INDEX = -100
 
@@ -59,37 +60,45 @@ class StopOnStrings(StoppingCriteria):
         return cast(torch.BoolTensor, torch.tensor(done, dtype=torch.bool, device=input_ids.device))
 
 
-@dataclass
-class Lengths:
-    """Token budgets of a batch, and which end of a too-long source is cut."""
-
-    max_source_tokens: int = 512
-    max_target_tokens: int = 64
-    truncate_source: Literal["left", "right"] = "left"
-
-    def cut(self, ids: list[int]) -> list[int]:
-        """A source's ids within budget: by default the end (the query) is kept."""
-        if len(ids) <= self.max_source_tokens:
-            return ids
-        if self.truncate_source == "left":
-            return ids[-self.max_source_tokens :]
-        return ids[: self.max_source_tokens]
-
-
 class FamilyAdapter:
     """What both families share; subclasses implement ``collate`` and ``_generate_batch``."""
 
     family: Family
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
-        self.model = model
+        self._model = model
         self.tokenizer = tokenizer
         pad = tokenizer.pad_token_id
         self.pad_id: int = pad if pad is not None else tokenizer.eos_token_id
         self.eos_id: int = tokenizer.eos_token_id
 
+    @classmethod
+    def matches(cls, model: Any) -> bool:
+        """Whether this family handles ``model`` (see :func:`family_of`)."""
+        return False
+
+    @property
+    def model(self) -> Any:
+        return self._model
+
+    @model.setter
+    def model(self, model: Any) -> None:
+        # Caches computed with other weights must never serve the new model.
+        self._model = model
+        self.reset_caches()
+
+    def reset_caches(self) -> None:
+        """Drop every cache computed with the model (called when the model or its weights
+        may have changed: a new model, a training step, the start of an evaluation)."""
+
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def source_ids(self, text: str, max_tokens: int, side: Side = "left") -> list[int]:
+        """The token ids a source becomes, within budget: the same for training,
+        generation and rank classification. Encoder-decoder sources end with
+        end-of-sequence, as T5 tokenizers add it."""
+        return truncate_ids(self.encode(text), max_tokens, side)
 
     def count_tokens(self, text: str) -> int:
         return len(self.encode(text))
@@ -102,8 +111,8 @@ class FamilyAdapter:
     def example_ids(
         self, source: str, target: str, lengths: Lengths
     ) -> tuple[list[int], list[int]]:
-        """Source ids (truncated from the left) and target ids + end of sequence."""
-        src = lengths.cut(self.encode(source))
+        """Source ids (:meth:`source_ids`) and target ids + end of sequence."""
+        src = self.source_ids(source, lengths.max_source_tokens, lengths.truncate_source)
         return src, [*self.encode(target)[: lengths.max_target_tokens - 1], self.eos_id]
 
     def token_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -162,6 +171,7 @@ class FamilyAdapter:
         max_source_tokens: int = 512,
         batch_size: int = 8,
         stop: Sequence[str] = (),
+        truncate: Side = "left",
     ) -> list[str]:
         """Greedy generation; returns texts in input order.
 
@@ -180,6 +190,7 @@ class FamilyAdapter:
                 max_new_tokens=max_new_tokens,
                 max_source_tokens=max_source_tokens,
                 stop=stop,
+                truncate=truncate,
             )
             for i, t in zip(idx, texts, strict=True):
                 out[i] = t
@@ -192,6 +203,7 @@ class FamilyAdapter:
         max_new_tokens: int,
         max_source_tokens: int,
         stop: Sequence[str] = (),
+        truncate: Side = "left",
     ) -> list[str]:
         raise NotImplementedError
 
@@ -230,7 +242,7 @@ class DecoderOnlyAdapter(FamilyAdapter):
     ) -> dict[str, torch.Tensor]:
         rows, labels = [], []
         for s, t in zip(sources, targets, strict=True):
-            src = lengths.cut(self.encode(s))
+            src = self.source_ids(s, lengths.max_source_tokens, lengths.truncate_source)
             tgt = [*self.encode(t)[: lengths.max_target_tokens - 1], self.eos_id]
             rows.append(src + tgt)
             labels.append([IGNORE_INDEX] * len(src) + tgt)
@@ -250,10 +262,18 @@ class DecoderOnlyAdapter(FamilyAdapter):
     min_shared_prefix = 32
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
-        super().__init__(model, tokenizer)
         self._prefix: tuple[tuple[int, ...], Any] | None = None
+        super().__init__(model, tokenizer)
+
+    @classmethod
+    def matches(cls, model: Any) -> bool:
+        return not getattr(model.config, "is_encoder_decoder", False)
+
+    def reset_caches(self) -> None:
+        self._prefix = None
 
     def _prefix_cache(self, prefix: list[int], device: torch.device) -> Any:
+        # Keyed on the prefix tokens; reset_caches() drops it whenever the model changes.
         key = tuple(prefix)
         if self._prefix is None or self._prefix[0] != key:
             out = cast(Any, self.model)(
@@ -269,8 +289,9 @@ class DecoderOnlyAdapter(FamilyAdapter):
         max_new_tokens: int,
         max_source_tokens: int,
         stop: Sequence[str] = (),
+        truncate: Side = "left",
     ) -> list[str]:
-        enc = [self.encode(s)[-max_source_tokens:] for s in sources]
+        enc = [self.source_ids(s, max_source_tokens, truncate) for s in sources]
         device = next(self.model.parameters()).device
         shared = _common_prefix_len(enc)
         shared = min(shared, min(len(e) for e in enc) - 1)  # each row keeps >= 1 new token
@@ -319,10 +340,19 @@ def _common_prefix_len(rows: list[list[int]]) -> int:
 class EncoderDecoderAdapter(FamilyAdapter):
     family: Family = "encoder-decoder"
 
+    @classmethod
+    def matches(cls, model: Any) -> bool:
+        return bool(getattr(model.config, "is_encoder_decoder", False))
+
+    def source_ids(self, text: str, max_tokens: int, side: Side = "left") -> list[int]:
+        return [*truncate_ids(self.encode(text), max_tokens - 1, side), self.eos_id]
+
     def collate(
         self, sources: Sequence[str], targets: Sequence[str], lengths: Lengths
     ) -> dict[str, torch.Tensor]:
-        src = [lengths.cut(self.encode(s)) for s in sources]
+        src = [
+            self.source_ids(s, lengths.max_source_tokens, lengths.truncate_source) for s in sources
+        ]
         tgt = [[*self.encode(t)[: lengths.max_target_tokens - 1], self.eos_id] for t in targets]
         ids, mask = pad_right(src, self.pad_id)
         lab, _ = pad_right(tgt, IGNORE_INDEX)
@@ -335,8 +365,9 @@ class EncoderDecoderAdapter(FamilyAdapter):
         max_new_tokens: int,
         max_source_tokens: int,
         stop: Sequence[str] = (),
+        truncate: Side = "left",
     ) -> list[str]:
-        enc = [[*self.encode(s)[-max_source_tokens:], self.eos_id] for s in sources]
+        enc = [self.source_ids(s, max_source_tokens, truncate) for s in sources]
         ids, mask = pad_right(enc, self.pad_id)
         device = next(self.model.parameters()).device
         gen = cast(Any, self.model).generate(
@@ -350,7 +381,41 @@ class EncoderDecoderAdapter(FamilyAdapter):
         return self.tokenizer.batch_decode(gen, skip_special_tokens=True)
 
 
+# Model families: one adapter subclass each. A new family is one subclass (with
+# ``matches``) and one registration line; the last registered family that matches a model
+# handles it.
+MODEL_FAMILIES: Registry[type[FamilyAdapter]] = Registry(
+    "model family", entry_points="instructkit.model_families"
+)
+MODEL_FAMILIES.register("decoder-only", DecoderOnlyAdapter)
+MODEL_FAMILIES.register("encoder-decoder", EncoderDecoderAdapter)
+
+
+def family_of(model: Any) -> str:
+    """The registered family that handles ``model`` (the latest registration wins)."""
+    for name, cls in reversed(list(MODEL_FAMILIES.items())):
+        if cls.matches(model):
+            return name
+    return "decoder-only"
+
+
 def adapter_for(loaded: LoadedModel) -> FamilyAdapter:
     """The adapter of a loaded model's family."""
-    cls = EncoderDecoderAdapter if loaded.family == "encoder-decoder" else DecoderOnlyAdapter
-    return cls(loaded.model, loaded.tokenizer)
+    return MODEL_FAMILIES.get(family_of(loaded.model))(loaded.model, loaded.tokenizer)
+
+
+def weights_fingerprint(model: Any) -> str:
+    """A digest of a model's weights: every parameter's name, shape, dtype and 1,024 evenly
+    spaced values (fine-tuning, LoRA and soft prompts change them). Cheap enough to take
+    before every evaluation, so that no cached output outlives the weights it came from."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            flat = p.detach().reshape(-1)
+            step = max(1, flat.numel() // 1024)
+            sample = flat[::step][:1024].float().cpu().contiguous()
+            h.update(f"{name}|{tuple(p.shape)}|{p.dtype}|".encode())
+            h.update(sample.numpy().tobytes())
+    return h.hexdigest()[:16]

@@ -29,8 +29,13 @@ _EXPORTS = {
     "encode_instance": "superni",
     "get_encoding": "superni",
     "superni_source": "superni",
-    "apply_template": "templates",
-    "template_ids": "templates",
+    "apply_template": "render",
+    "template_ids": "render",
+    "render_template": "render",
+    "RenderContext": "render",
+    "TEMPLATE_FAMILIES": "render",
+    "TemplateFamily": "render",
+    "is_known_template": "render",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
@@ -38,20 +43,25 @@ __all__ = [
     "ENCODINGS",
     "GENERIC_TEMPLATES",
     "NATINST_FIELD_SETS",
+    "TEMPLATE_FAMILIES",
     "FlanTemplate",
     "NatInstFieldSet",
     "PromptSourceTemplate",
     "PromptedExample",
+    "RenderContext",
     "SuperNIEncoding",
     "TemplateError",
+    "TemplateFamily",
     "apply_flan",
     "apply_template",
     "encode_instance",
     "encode_natinst",
     "get_encoding",
+    "is_known_template",
     "load_templates_file",
     "options_suffix",
     "render",
+    "render_template",
     "sample_exemplars",
     "superni_source",
     "task_options",
@@ -76,6 +86,15 @@ if TYPE_CHECKING:
         load_templates_file,
         render,
     )
+    from instructkit.prompts.render import (
+        TEMPLATE_FAMILIES,
+        RenderContext,
+        TemplateFamily,
+        apply_template,
+        is_known_template,
+        render_template,
+        template_ids,
+    )
     from instructkit.prompts.superni import (
         ENCODINGS,
         SuperNIEncoding,
@@ -83,4 +102,3 @@ if TYPE_CHECKING:
         get_encoding,
         superni_source,
     )
-    from instructkit.prompts.templates import apply_template, template_ids

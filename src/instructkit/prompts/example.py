@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -25,3 +26,10 @@ class PromptedExample:
     @property
     def target(self) -> str:
         return self.targets[0] if self.targets else ""
+
+    @property
+    def key(self) -> str:
+        """A digest of what the model is given and scored against (template, source,
+        targets, options): a stored output is reused only for the same key."""
+        parts = [self.template, self.source, *self.targets, "\x1e", *self.options]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from instructkit.errors import UnknownNameError
 from instructkit.prompts.example import PromptedExample
+from instructkit.prompts.render import RenderContext, TemplateFamily, drop_to_fit
 from instructkit.tasks.schema import Example, Instance, Task
 
 SLOTS = frozenset({"input", "definition", "title", "output", "options_", "exemplars"})
@@ -179,3 +180,40 @@ def apply_flan(
         category=task.category,
         cluster=task.cluster or "",
     )
+
+
+def _names(task: Task | None) -> list[str]:
+    # The ten per-task templates are written for the built-in suite (tasks with a cluster).
+    builtin = {t.id for t in BUILTIN_TEMPLATES}
+    return [
+        i.removeprefix("flan:")
+        for i in ALL_TEMPLATES
+        if task is None or task.cluster is not None or i not in builtin
+    ]
+
+
+def _render(name: str, task: Task, instance: Instance, ctx: RenderContext) -> PromptedExample:
+    tpl = get_flan_template(f"flan:{name}")
+    if "{exemplars}" not in tpl.input:
+        return apply_flan(tpl, task, instance)
+    from instructkit.prompts.fewshot import sample_exemplars
+
+    if ctx.exemplars is not None:
+        exemplars = list(ctx.exemplars)
+    else:
+        k = min(ctx.fewshot, len(task.positive_examples))
+        exemplars = sample_exemplars(task, instance, k, seed=ctx.seed)
+    _, k = drop_to_fit(
+        lambda j: apply_flan(tpl, task, instance, exemplars=exemplars[:j]).source,
+        len(exemplars),
+        ctx,
+    )
+    return apply_flan(tpl, task, instance, exemplars=exemplars[:k])
+
+
+FAMILY = TemplateFamily(
+    "flan",
+    _names,
+    _render,
+    "FLAN templates: ten per built-in task (three turned around), generic zero- and few-shot",
+)

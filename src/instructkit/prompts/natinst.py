@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from instructkit.errors import UnknownNameError
 from instructkit.prompts.example import PromptedExample
+from instructkit.prompts.render import RenderContext, TemplateFamily, drop_to_fit
 from instructkit.tasks.schema import Example, Instance, Task
 
 
@@ -70,8 +71,26 @@ def _example(kind: str, k: int, ex: Example, suggestion: bool) -> str:
     return text
 
 
-def natinst_source(task: Task, instance_input: str, fields: NatInstFieldSet) -> str:
-    """The source text of one instance under a v1 field set; absent fields are skipped."""
+def natinst_source(
+    task: Task, instance_input: str, fields: NatInstFieldSet, ctx: RenderContext | None = None
+) -> str:
+    """The source text of one instance under a v1 field set; absent fields are skipped.
+    With a budget in ``ctx``, positive then negative examples are dropped from the end
+    until the source fits."""
+    ctx = ctx or RenderContext()
+    n_pos = min(fields.num_pos_examples, len(task.positive_examples))
+    n_neg = min(fields.num_neg_examples, len(task.negative_examples))
+    with_pos, n_pos = drop_to_fit(
+        lambda k: _natinst_text(task, instance_input, fields, k, n_neg), n_pos, ctx
+    )
+    if n_pos or ctx.fits(with_pos):
+        return with_pos
+    return drop_to_fit(lambda k: _natinst_text(task, instance_input, fields, 0, k), n_neg, ctx)[0]
+
+
+def _natinst_text(
+    task: Task, instance_input: str, fields: NatInstFieldSet, n_pos: int, n_neg: int
+) -> str:
     parts: list[str] = []
     if fields.prompt and task.prompt:
         parts.append(f"Prompt: {task.prompt.strip()}\n")
@@ -81,16 +100,19 @@ def natinst_source(task: Task, instance_input: str, fields: NatInstFieldSet) -> 
         parts.append(f"Things to Avoid: {task.things_to_avoid.strip()}\n")
     if fields.emphasis and task.emphasis_and_caution:
         parts.append(f"Emphasis&Caution: {task.emphasis_and_caution.strip()}\n")
-    for k, ex in enumerate(task.negative_examples[: fields.num_neg_examples], start=1):
+    for k, ex in enumerate(task.negative_examples[:n_neg], start=1):
         parts.append(_example("Negative", k, ex, suggestion=True))
-    for k, ex in enumerate(task.positive_examples[: fields.num_pos_examples], start=1):
+    for k, ex in enumerate(task.positive_examples[:n_pos], start=1):
         parts.append(_example("Positive", k, ex, suggestion=False))
     parts.append(f"input: {instance_input.strip()}\noutput:")
     return "".join(parts)
 
 
 def encode_natinst(
-    task: Task, instance: Instance, fields: NatInstFieldSet | str
+    task: Task,
+    instance: Instance,
+    fields: NatInstFieldSet | str,
+    ctx: RenderContext | None = None,
 ) -> PromptedExample:
     """Render one instance with a v1 field set (an object or a table row name)."""
     name = fields if isinstance(fields, str) else None
@@ -100,9 +122,17 @@ def encode_natinst(
         task=task.name,
         instance_id=instance.id,
         template=f"natinst:{label}",
-        source=natinst_source(task, instance.input, fs),
+        source=natinst_source(task, instance.input, fs, ctx),
         targets=list(instance.outputs),
         options=list(task.answer_choices or []),
         category=task.category,
         cluster=task.cluster or "",
     )
+
+
+FAMILY = TemplateFamily(
+    "natinst",
+    lambda task: list(NATINST_FIELD_SETS),
+    lambda name, task, instance, ctx: encode_natinst(task, instance, name, ctx),
+    "Natural Instructions v1 field sets (prompt, definition, things to avoid, emphasis, examples)",
+)

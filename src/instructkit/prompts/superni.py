@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from instructkit.errors import UnknownNameError
 from instructkit.prompts.example import PromptedExample
+from instructkit.prompts.render import RenderContext, TemplateFamily
 from instructkit.tasks.schema import Example, Instance, Task
 
 TokenCounter = Callable[[str], int]
@@ -165,3 +166,21 @@ def sample_encoding(rng: random.Random, encodings: list[str] | None = None) -> S
     """Draw an encoding per instance (Tk-Instruct's option to mix encodings in training)."""
     names = encodings or list(ENCODINGS)
     return get_encoding(rng.choice(names))
+
+
+def _render(name: str, task: Task, instance: Instance, ctx: RenderContext) -> PromptedExample:
+    return encode_instance(
+        task,
+        instance,
+        name,
+        count_tokens=ctx.count_tokens,
+        max_source_tokens=ctx.max_source_tokens,
+    )
+
+
+FAMILY = TemplateFamily(
+    "superni",
+    lambda task: list(ENCODINGS),
+    _render,
+    "Super-NaturalInstructions / Tk-Instruct encodings (Task ID, Def, Pos(k), Neg(k), Expl)",
+)

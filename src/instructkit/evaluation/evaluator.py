@@ -1,0 +1,250 @@
+"""The one evaluator behind ``run``, ``sweep`` and ``eval``.
+
+An :class:`Evaluator` holds a model (through its family adapter), the name it was loaded
+by and the generation settings. It generates predictions and rank-classifies answer
+options into resumable JSONL files. Every stored line is keyed by (instance id, template,
+prompt key), and every file by a manifest of what produced it: the model's identity
+(name, family, a fingerprint of its weights taken when the evaluation starts) and the
+settings that change outputs (generation limits, stop sequences, source budget and
+truncation side). A rerun under any other setting sets the old file aside and computes
+again (see :mod:`instructkit.artifacts`); nothing is reused across models or settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from instructkit.artifacts import claim, fingerprint, write_manifest
+from instructkit.evaluation.rank import OptionScores, score_options
+from instructkit.evaluation.run import (
+    GenerationSettings,
+    Prediction,
+    drop_torn_tail,
+    generate_predictions,
+)
+from instructkit.models.adapters import FamilyAdapter, weights_fingerprint
+from instructkit.models.lengths import Side
+from instructkit.models.loading import distributed_state
+from instructkit.prompts.example import PromptedExample
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """How predictions are generated; all but ``batch_size`` are part of every output's key."""
+
+    max_new_tokens: int = 16
+    stop: tuple[str, ...] = ("\n",)
+    max_source_tokens: int = 512
+    truncate_source: Side = "left"
+    batch_size: int = 16
+    task_settings: Mapping[str, GenerationSettings] = field(default_factory=dict)
+
+    def key(self) -> dict[str, Any]:
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "stop": list(self.stop),
+            "max_source_tokens": self.max_source_tokens,
+            "truncate_source": self.truncate_source,
+            "task_settings": {t: asdict(s) for t, s in sorted(self.task_settings.items())},
+        }
+
+
+class Evaluator:
+    """Generation and rank classification of prompted examples with one model."""
+
+    def __init__(
+        self,
+        adapter: FamilyAdapter,
+        *,
+        model_name: str,
+        generation: GenerationConfig | None = None,
+        show_progress: bool = True,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.model_name = model_name
+        self.generation = generation or GenerationConfig()
+        self.show_progress = show_progress
+        self.notify = notify or (lambda msg: print(msg))
+
+    def identity(self) -> dict[str, str]:
+        """The model as it is now: name, family and a fingerprint of its weights."""
+        return {
+            "name": self.model_name,
+            "family": self.adapter.family,
+            "weights": weights_fingerprint(self.adapter.model),
+        }
+
+    def produced_by(self, mode: str) -> dict[str, Any]:
+        """The settings a generation (``mode="generate"``) or rank output is keyed by."""
+        settings: dict[str, Any] = {"mode": mode, "model": self.identity()}
+        if mode == "generate":
+            settings["generation"] = self.generation.key()
+        else:
+            settings["source"] = {
+                "max_source_tokens": self.generation.max_source_tokens,
+                "truncate_source": self.generation.truncate_source,
+            }
+        return settings
+
+    def _claim(self, path: Path, settings: dict[str, Any]) -> None:
+        state = distributed_state()
+        if state.is_main_process:
+            claim(path, settings, notify=self.notify)
+        state.wait_for_everyone()
+
+    def generate(
+        self,
+        examples: Sequence[PromptedExample],
+        path: str | Path,
+        *,
+        label: str = "generating",
+        shared_dir: str | Path | None = None,
+    ) -> list[Prediction]:
+        """Predictions for every example, resumed from ``path`` when it was produced by
+        the same model and settings. ``shared_dir`` holds outputs shared between runs
+        (the untuned model's, across sweep cells), one file per fingerprint."""
+        path = Path(path)
+        self.adapter.reset_caches()
+        settings = self.produced_by("generate")
+        self._claim(path, settings)
+        shared = Path(shared_dir) / f"{fingerprint(settings)}.jsonl" if shared_dir else None
+        if shared is not None and distributed_state().is_main_process:
+            _import_lines(shared, path)
+        g = self.generation
+        preds = generate_predictions(
+            self.adapter,
+            examples,
+            path,
+            max_new_tokens=g.max_new_tokens,
+            max_source_tokens=g.max_source_tokens,
+            batch_size=g.batch_size,
+            stop=g.stop,
+            label=label,
+            show_progress=self.show_progress,
+            task_settings=dict(g.task_settings) or None,
+            truncate=g.truncate_source,
+        )
+        if shared is not None and distributed_state().is_main_process:
+            _export(path, shared, settings)
+        return preds
+
+    def rank(self, examples: Sequence[PromptedExample], path: str | Path) -> list[OptionScores]:
+        """Option scores of every example that has options, resumed from ``path`` under
+        the same model and settings. Scored on the main process; the others read the file."""
+        path = Path(path)
+        settings = self.produced_by("rank")
+        self._claim(path, settings)
+        state = distributed_state()
+        results: list[OptionScores] = []
+        if state.is_main_process:
+            results = self._rank_into(examples, path)
+        state.wait_for_everyone()
+        if not state.is_main_process:
+            done = {r.slot: r for r in read_option_scores(path)}
+            results = [done[s] for s in (_slot(e) for e in examples if e.options) if s in done]
+        return results
+
+    def _rank_into(self, examples: Sequence[PromptedExample], path: Path) -> list[OptionScores]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        drop_torn_tail(path)
+        done = {r.slot: r for r in read_option_scores(path)}
+        todo = [e for e in examples if e.options and _slot(e) not in done]
+        self.adapter.model.eval()
+        columns = (
+            TextColumn("[bold]rank classification"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        g = self.generation
+        with (
+            Progress(*columns, disable=not self.show_progress) as bar,
+            path.open("a", encoding="utf-8") as f,
+        ):
+            tid = bar.add_task("rank", total=len(todo))
+            for e in todo:
+                scores, lengths = score_options(
+                    self.adapter,
+                    e.source,
+                    e.options,
+                    max_source_tokens=g.max_source_tokens,
+                    truncate=g.truncate_source,
+                )
+                r = OptionScores(
+                    e.instance_id,
+                    e.task,
+                    e.template,
+                    list(e.options),
+                    scores,
+                    lengths,
+                    list(e.targets),
+                    e.key,
+                )
+                done[r.slot] = r
+                line = r.__dict__ | {"prediction": r.prediction()}
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+                f.flush()
+                bar.advance(tid)
+        return [done[_slot(e)] for e in examples if e.options and _slot(e) in done]
+
+
+def _slot(e: PromptedExample) -> tuple[str, str, str]:
+    return (e.instance_id, e.template, e.key)
+
+
+def read_option_scores(path: str | Path) -> list[OptionScores]:
+    """Option scores stored in a JSONL file (a torn last line is ignored)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            d = json.loads(line)
+            out.append(
+                OptionScores(
+                    d["id"],
+                    d["task"],
+                    d["template"],
+                    d["options"],
+                    d["logprob"],
+                    d["n_tokens"],
+                    d["targets"],
+                    d.get("key", ""),
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+    return out
+
+
+def _import_lines(shared: Path, path: Path) -> None:
+    """Append to ``path`` the lines of ``shared`` it lacks (same producer: same fingerprint)."""
+    if not shared.exists():
+        return
+    from instructkit.evaluation.run import read_predictions
+
+    drop_torn_tail(path)
+    have = {p.slot for p in read_predictions(path)}
+    new = [p for p in read_predictions(shared) if p.slot not in have]
+    if new:
+        with path.open("a", encoding="utf-8") as f:
+            f.writelines(p.to_json() + "\n" for p in new)
+
+
+def _export(path: Path, shared: Path, settings: dict[str, Any]) -> None:
+    """Copy ``path`` whole into the shared folder (temporary file, then rename)."""
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    tmp = shared.with_name(shared.name + ".tmp")
+    shutil.copyfile(path, tmp)
+    os.replace(tmp, shared)
+    write_manifest(shared, settings)

@@ -1,0 +1,47 @@
+"""Typed results: one :class:`Score` per number, with task, category and template as
+fields (never encoded in strings), from which tables and the results store are made."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class Score:
+    """One number: a system's metric over all tasks (``task == "*"``), one category
+    (``task == "*"``, ``category`` set) or one task."""
+
+    system: str
+    metric: str
+    value: float
+    task: str = ALL
+    category: str = ALL
+    template: str = ALL
+
+
+def scores_from_metrics(
+    system: str,
+    metrics: Mapping[str, Any],
+    template: str,
+    categories: Mapping[str, str],
+) -> list[Score]:
+    """The numbers of an aggregate (``overall``, ``per_task``, ``per_category``) as scores
+    of every registered metric found there. ``categories`` maps tasks to categories."""
+    from instructkit.evaluation.metrics import METRICS
+
+    out: list[Score] = []
+    for metric in METRICS.names():
+        if metric in metrics.get("overall", {}):
+            out.append(Score(system, metric, float(metrics["overall"][metric]), template=template))
+        for task, m in metrics.get("per_task", {}).items():
+            if metric in m:
+                cat = categories.get(task, "")
+                out.append(Score(system, metric, float(m[metric]), task, cat, template))
+        for cat, m in metrics.get("per_category", {}).items():
+            if metric in m:
+                out.append(Score(system, metric, float(m[metric]), ALL, cat, template))
+    return out
