@@ -28,12 +28,12 @@ def test_register_get_and_suggest() -> None:
 
 def test_lazy_entries_import_on_first_use() -> None:
     reg: Registry[object] = Registry("thing")
-    reg.register("decimal", lazy="decimal:Decimal")
+    reg.register_lazy("decimal", "decimal:Decimal")
     sys.modules.pop("fractions", None)
-    reg.register("fraction", lazy="fractions:Fraction")
+    reg.register_lazy("fraction", "fractions:Fraction")
     assert "fractions" not in sys.modules  # naming an entry imports nothing
     assert reg.get("fraction").__name__ == "Fraction"  # type: ignore[attr-defined]
-    reg.register("bad", lazy="decimal")
+    reg.register_lazy("bad", "decimal")
     with pytest.raises(InstructkitError, match="module:attribute"):
         reg.get("bad")
 
@@ -44,7 +44,7 @@ def test_light_commands_import_no_torch() -> None:
     code = (
         "import sys; import instructkit.cli as c; import instructkit.evaluation.scoring; "
         "import instructkit.experiments.plan, instructkit.experiments.sweep_report; "
-        "import instructkit.experiments.config; "
+        "import instructkit.experiments.config, instructkit.experiments.sweep_config; "
         "print(any(m == 'torch' or m.startswith('torch.') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

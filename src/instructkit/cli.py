@@ -18,12 +18,12 @@ from rich.progress import Progress
 from rich.table import Table
 
 from instructkit.errors import ConfigError, InstructkitError, TaskFormatError
-from instructkit.tasks.collection import TaskCollection
-from instructkit.tasks.schema import Task
 
 if TYPE_CHECKING:
     from instructkit.experiments.config import ExperimentConfig
     from instructkit.mixtures.split import Split
+    from instructkit.tasks.collection import TaskCollection
+    from instructkit.tasks.schema import Task
 
 app = typer.Typer(
     help="Multi-task instruction tuning and zero-shot cross-task generalization.",

@@ -8,8 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 
 class InstructkitError(Exception):
     """Base class of every error instructkit reports to a user."""
@@ -55,6 +53,8 @@ class ModelLoadError(InstructkitError):
 def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
     """A YAML file that holds a mapping (an empty file is an empty one); a missing file,
     invalid YAML or another top-level value is a :class:`ConfigError` naming ``what``."""
+    import yaml  # imported here: commands that read no YAML (score) skip it
+
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

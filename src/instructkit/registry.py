@@ -4,7 +4,7 @@ A :class:`Registry` maps names to objects of one kind: task sources, template fa
 split protocols, mixing rates, metrics, model families, model names and sweep kinds each
 have one instance, defined beside the stage that uses it. Entries are added with a
 decorator (``@SPLIT_PROTOCOLS.register("leave-one-task")``), directly
-(``register(name, obj)``) or lazily as ``"module:attr"`` strings that are imported on
+(``register(name, obj)``) or lazily (``register_lazy(name, "module:attr")``), imported on
 first use, so that naming an entry never imports torch. Third-party packages register
 from their own code, or through the entry-point group ``instructkit.<registry name>``
 (``name = "package.module:attr"``), which is read the first time a name is missing.
@@ -48,12 +48,9 @@ class Registry(Generic[T]):
     @overload
     def register(self, name: str, obj: T) -> T: ...
 
-    def register(self, name: str, obj: T | None = None, *, lazy: str | None = None) -> Any:
-        """Add an entry: ``register(name, obj)``, ``register(name, lazy="mod:attr")`` or as a
-        decorator ``@register(name)``. Registering a name again replaces the entry."""
-        if lazy is not None:
-            self._entries[name] = lazy
-            return None
+    def register(self, name: str, obj: T | None = None) -> Any:
+        """Add an entry: ``register(name, obj)`` or as a decorator ``@register(name)``.
+        Registering a name again replaces the entry."""
         if obj is not None:
             self._entries[name] = obj
             return obj
@@ -63,6 +60,10 @@ class Registry(Generic[T]):
             return o
 
         return decorator
+
+    def register_lazy(self, name: str, path: str) -> None:
+        """Add an entry imported on first use from ``path`` (``"module:attr"``)."""
+        self._entries[name] = path
 
     def unregister(self, name: str) -> None:
         """Remove an entry (tests and plugins that undo themselves)."""
@@ -91,7 +92,7 @@ class Registry(Generic[T]):
         if isinstance(entry, str):
             entry = _import(entry)
             self._entries[name] = entry
-        return entry  # type: ignore[return-value]
+        return entry
 
     def names(self) -> list[str]:
         """Registered names, in registration order."""

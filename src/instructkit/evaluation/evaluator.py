@@ -29,6 +29,7 @@ from instructkit.evaluation.run import (
     Prediction,
     drop_torn_tail,
     generate_predictions,
+    read_records,
 )
 from instructkit.models.adapters import FamilyAdapter, weights_fingerprint
 from instructkit.models.lengths import Side
@@ -203,28 +204,20 @@ def _slot(e: PromptedExample) -> tuple[str, str, str]:
 
 def read_option_scores(path: str | Path) -> list[OptionScores]:
     """Option scores stored in a JSONL file (a torn last line is ignored)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            d = json.loads(line)
-            out.append(
-                OptionScores(
-                    d["id"],
-                    d["task"],
-                    d["template"],
-                    d["options"],
-                    d["logprob"],
-                    d["n_tokens"],
-                    d["targets"],
-                    d.get("key", ""),
-                )
-            )
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue
-    return out
+
+    def build(d: dict[str, Any]) -> OptionScores:
+        return OptionScores(
+            d["id"],
+            d["task"],
+            d["template"],
+            d["options"],
+            d["logprob"],
+            d["n_tokens"],
+            d["targets"],
+            d.get("key", ""),
+        )
+
+    return read_records(path, build)
 
 
 def _import_lines(shared: Path, path: Path) -> None:

@@ -14,10 +14,46 @@ prediction and reference and runs a quadratic pure-Python LCS table per pair. He
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
+import types
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from nltk.stem import porter
 from rouge_score.tokenize import NON_ALPHANUM_RE, SPACES_RE, VALID_TOKEN_RE
+
+
+def _porter_module() -> Any:
+    """nltk's ``nltk.stem.porter`` module (the stemmer ``rouge_score`` uses).
+
+    Importing it the usual way runs ``nltk/__init__``, which imports most of nltk (about
+    0.16 s here, a fifth of a whole ``instructkit score`` process). When nltk is not
+    imported yet, its ``porter`` module and the three small modules it needs are loaded
+    under stand-in parent packages, which are removed again afterwards: a later
+    ``import nltk`` runs nltk's own ``__init__`` and finds this same ``porter`` module.
+    """
+    if "nltk" in sys.modules or "nltk.stem.porter" in sys.modules:
+        return importlib.import_module("nltk.stem.porter")
+    spec = importlib.util.find_spec("nltk")
+    if spec is None or not spec.submodule_search_locations:
+        return importlib.import_module("nltk.stem.porter")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    stand_ins = {"nltk": root, "nltk.stem": root / "stem"}
+    for name, path in stand_ins.items():
+        pkg = types.ModuleType(name)
+        pkg.__path__ = [str(path)]
+        sys.modules[name] = pkg
+    try:
+        module = importlib.import_module("nltk.stem.porter")
+    finally:
+        for name in stand_ins:
+            sys.modules.pop(name, None)
+    return module
+
+
+porter = _porter_module()
 
 
 def lcs_length(a: list[int], b: list[int]) -> int:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from rouge_score import rouge_scorer
-
 from instructkit.evaluation.fast_rouge import FastRougeL
 from instructkit.registry import Registry
 
@@ -56,7 +54,10 @@ class _GPT2Tokens:
 
 
 @lru_cache(maxsize=4)
-def _scorer(xlingual_tokenizer: str | None) -> rouge_scorer.RougeScorer:
+def _scorer(xlingual_tokenizer: str | None) -> Any:
+    # rouge_score itself, imported only for the reference implementation.
+    from rouge_score import rouge_scorer
+
     if xlingual_tokenizer is None:
         return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     return rouge_scorer.RougeScorer(["rougeL"], tokenizer=_GPT2Tokens(xlingual_tokenizer))

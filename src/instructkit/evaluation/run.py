@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -21,6 +21,8 @@ from instructkit.evaluation.metrics import compute_metrics, score_instance
 from instructkit.evaluation.stats import bootstrap_ci
 from instructkit.prompts.example import PromptedExample
 from instructkit.tasks.schema import Instance, Task
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from instructkit.models.adapters import FamilyAdapter
@@ -57,18 +59,24 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> str:
     return text.strip()
 
 
-def read_predictions(path: str | Path) -> list[Prediction]:
-    """Predictions already written to a JSONL file (a torn last line is ignored)."""
+def read_records(path: str | Path, build: Callable[[dict[str, Any]], T]) -> list[T]:
+    """The records of a resumable JSONL file, each built by ``build``; a line that does not
+    parse or build (what an interrupted write leaves) is skipped."""
     path = Path(path)
     if not path.exists():
         return []
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            out.append(Prediction(**json.loads(line)))
-        except (json.JSONDecodeError, TypeError):
-            continue  # an interrupted write leaves at most one torn line
+            out.append(build(json.loads(line)))
+        except (json.JSONDecodeError, TypeError, KeyError):
+            continue
     return out
+
+
+def read_predictions(path: str | Path) -> list[Prediction]:
+    """Predictions already written to a JSONL file (a torn last line is ignored)."""
+    return read_records(path, lambda d: Prediction(**d))
 
 
 def drop_torn_tail(path: Path) -> None:

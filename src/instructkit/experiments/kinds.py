@@ -20,7 +20,7 @@ from instructkit.registry import Registry
 from instructkit.tasks.collection import TaskCollection
 
 if TYPE_CHECKING:
-    from instructkit.experiments.sweeps import SweepConfig
+    from instructkit.experiments.sweep_config import SweepConfig
 
 Cells = Iterator[tuple[str, ExperimentConfig]]
 

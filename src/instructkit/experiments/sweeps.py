@@ -27,121 +27,32 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rich.console import Console
 
-from instructkit.errors import ConfigError, UnknownNameError, read_yaml_mapping
 from instructkit.evaluation.results import Score, scores_from_metrics
 from instructkit.experiments.config import ExperimentConfig
-from instructkit.experiments.kinds import FORWARD_TEMPLATES, SWEEP_KINDS
+from instructkit.experiments.kinds import SWEEP_KINDS
 from instructkit.experiments.plan import eval_context, load_tasks, make_split
 from instructkit.experiments.single import run_experiment, score_examples, tune
 from instructkit.experiments.store import ResultsStore, config_hash
+from instructkit.experiments.sweep_config import (
+    BUILTIN_SWEEPS,
+    SweepConfig,
+    builtin_sweep_path,
+    load_sweep,
+)
 from instructkit.models.adapters import adapter_for
 from instructkit.models.loading import load_model
-from instructkit.prompts.render import canonical_id, is_known_template, render
-from instructkit.training.config import MethodConfig, TrainConfig
+from instructkit.prompts.render import canonical_id, render
 
-
-class SweepConfig(BaseModel):
-    """A sweep: its kind, the values it varies, and the base single-run config."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str = Field(description="Which study: a registered sweep kind (experiments.kinds).")
-    name: str = Field(description="Experiment name in the store and the report folder.")
-    store: str = Field("runs/results.sqlite", description="SQLite results store.")
-    base: ExperimentConfig = Field(default_factory=ExperimentConfig, description="Base run.")
-    clusters: list[str] = Field(
-        default_factory=list,
-        description="loco: the held-out clusters; clusters: the order in which training "
-        "clusters are added (default: a seeded shuffle).",
-    )
-    train_encodings: list[str] = Field(
-        default_factory=lambda: ["Def", "Pos(2)", "Def+Pos(2)"], description="encoding-matrix rows."
-    )
-    test_encodings: list[str] = Field(
-        default_factory=lambda: ["Def", "Pos(2)", "Def+Pos(2)"],
-        description="encoding-matrix columns.",
-    )
-    values: list[int] = Field(
-        default_factory=list,
-        description="The x values: training tasks, instances per task, training clusters, "
-        "templates per task, or training tasks per cluster.",
-    )
-    models: list[str] = Field(default_factory=list, description="scaling-models: model names.")
-    prompts: list[str] = Field(
-        default_factory=list,
-        description="prompts: encodings or template ids, one model each (e.g. the NI v1 field "
-        "sets natinst:prompt ... natinst:full instruction, or flan:zeroshot vs flan:fewshot).",
-    )
-    eval_templates: list[str] = Field(
-        default_factory=lambda: list(FORWARD_TEMPLATES),
-        description="templates / datasets: every held-out task is evaluated with each of these.",
-    )
-    prompt_tuning: TrainConfig = Field(
-        default_factory=lambda: TrainConfig(
-            steps=30,
-            learning_rate=0.03,
-            warmup_steps=2,
-            tuning=MethodConfig(method="prompt-tuning", num_virtual_tokens=20),
-        ),
-        description="prompt-tuning: how the soft prompt is trained on the held-out tasks.",
-    )
-
-
-BUILTIN_SWEEPS = (
-    "loco",
-    "clusters",
-    "datasets",
-    "prompt_tuning",
-    "encoding_matrix",
-    "natinst_fields",
-    "fewshot",
-    "templates",
-    "scaling_tasks",
-    "scaling_instances",
-    "scaling_models",
-)
-
-
-def builtin_sweep_path(name: str) -> Path:
-    """A small-scale sweep config shipped with the package (``builtin:<name>``)."""
-    from importlib.resources import files
-
-    from instructkit.errors import UnknownNameError
-
-    if name not in BUILTIN_SWEEPS:
-        raise UnknownNameError("built-in sweep", name, list(BUILTIN_SWEEPS))
-    return Path(str(files("instructkit") / "configs" / "sweeps" / f"{name}.yaml"))
-
-
-def load_sweep(path: str | Path) -> SweepConfig:
-    """Read and validate a sweep YAML (or ``builtin:<name>``); errors name the file and
-    the field."""
-    if isinstance(path, str) and path.startswith("builtin:"):
-        path = builtin_sweep_path(path.removeprefix("builtin:"))
-    path = Path(path)
-    data = read_yaml_mapping(path, "sweep config")
-    try:
-        cfg = SweepConfig.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(path, ".".join(str(x) for x in err["loc"]), err["msg"]) from None
-    if cfg.kind not in SWEEP_KINDS:
-        raise ConfigError(
-            path, "kind", str(UnknownNameError("sweep kind", cfg.kind, SWEEP_KINDS.names()))
-        )
-    for field, names in (
-        ("train_encodings", cfg.train_encodings),
-        ("test_encodings", cfg.test_encodings),
-        ("prompts", cfg.prompts),
-        ("eval_templates", cfg.eval_templates),
-    ):
-        for name in names:
-            if not is_known_template(name):
-                raise ConfigError(path, field, f"unknown encoding or template {name!r}")
-    return cfg
+__all__ = [
+    "BUILTIN_SWEEPS",
+    "SweepConfig",
+    "builtin_sweep_path",
+    "cells",
+    "load_sweep",
+    "run_sweep",
+]
 
 
 def cells(sweep: SweepConfig) -> Iterator[tuple[str, ExperimentConfig]]:

@@ -74,9 +74,9 @@ class TemplateFamily:
 TEMPLATE_FAMILIES: Registry[TemplateFamily] = Registry(
     "template family", entry_points="instructkit.template_families"
 )
-TEMPLATE_FAMILIES.register("superni", lazy="instructkit.prompts.superni:FAMILY")
-TEMPLATE_FAMILIES.register("natinst", lazy="instructkit.prompts.natinst:FAMILY")
-TEMPLATE_FAMILIES.register("flan", lazy="instructkit.prompts.flan:FAMILY")
+TEMPLATE_FAMILIES.register_lazy("superni", "instructkit.prompts.superni:FAMILY")
+TEMPLATE_FAMILIES.register_lazy("natinst", "instructkit.prompts.natinst:FAMILY")
+TEMPLATE_FAMILIES.register_lazy("flan", "instructkit.prompts.flan:FAMILY")
 
 
 def split_template_id(template_id: str) -> tuple[TemplateFamily, str]:
