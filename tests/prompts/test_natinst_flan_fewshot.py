@@ -32,37 +32,35 @@ def addition() -> Task:
 
 
 def test_natinst_rows_and_layout(sentiment: Task) -> None:
-    assert list(NATINST_FIELD_SETS) == [
+    assert list(NATINST_FIELD_SETS)[:4] == [
         "prompt",
         "+definition",
         "+things to avoid",
         "+emphasis",
-        "+pos. examples",
-        "+definition+pos. examples",
-        "pos. examples",
-        "full instruction",
     ]
+    assert len(NATINST_FIELD_SETS) == 11  # the field sets of the official prompt files
     inst = sentiment.instances[0]
     full = encode_natinst(sentiment, inst, "full instruction").source
+    # The official order: Definition before Prompt, negatives before positives.
     order = [
-        "Prompt:",
         "Definition:",
-        "Things to Avoid:",
-        "Emphasis&Caution:",
-        "Negative Example1-",
-        "  suggestion:",
-        "Positive Example1-",
-        "\ninput:",
+        "\nPrompt:",
+        "\nThings to Avoid:",
+        "\nEmphasis & Caution:",
+        "\nNegative Example1- \ninput:",
+        "suggestion:",
+        "\nPositive Example1- \ninput:",
     ]
     positions = [full.index(p) for p in order]
-    assert positions == sorted(positions)
-    assert "  reason:" in full[full.index("Positive Example1-") :]
-    assert full.endswith(f"input: {inst.input}\noutput:")
+    assert positions == sorted(positions) and full.rindex("\ninput:") > positions[-1]
+    assert "\nreason:" in full[full.index("Positive Example1-") :]
+    assert full.endswith(f"\ninput: {inst.input}\noutput:")
     assert encode_natinst(sentiment, inst, "prompt").source == (
         f"Prompt: {sentiment.prompt}\ninput: {inst.input}\noutput:"
     )
-    only_pos = encode_natinst(sentiment, inst, "pos. examples").source
-    assert "Prompt:" not in only_pos and "Positive Example2-" in only_pos
+    only_pos = encode_natinst(sentiment, inst, "pos. examples@2").source
+    assert "Prompt:" not in only_pos and only_pos.startswith("input: ")
+    assert only_pos.count("\ninput: ") == 2  # the second example, then the instance
 
 
 def test_ten_flan_templates_three_turned(addition: Task) -> None:

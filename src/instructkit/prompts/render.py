@@ -63,12 +63,14 @@ class RenderContext:
 @dataclass(frozen=True)
 class TemplateFamily:
     """A family of templates: its template names (for a task, or all) and its renderer,
-    which takes the name without the family prefix."""
+    which takes the name without the family prefix. ``accepts`` recognises names beyond
+    the listed ones (e.g. parameterised names such as ``full instruction@5``)."""
 
     name: str
     names: Callable[[Task | None], list[str]]
     render: Callable[[str, Task, Instance, RenderContext], PromptedExample]
     description: str = ""
+    accepts: Callable[[str], bool] | None = None
 
 
 TEMPLATE_FAMILIES: Registry[TemplateFamily] = Registry(
@@ -112,7 +114,7 @@ def is_known_template(template_id: str) -> bool:
         family, name = split_template_id(template_id)
     except UnknownNameError:
         return False
-    return name in family.names(None)
+    return name in family.names(None) or (family.accepts is not None and family.accepts(name))
 
 
 def check_template(template_id: str) -> None:

@@ -66,7 +66,7 @@ def parse_natinst_v1(
         if neg_key
         else [],
         instances=parse_instances(
-            raw["Instances"], path, task_name=name, max_instances=max_instances
+            raw["Instances"], path, task_name=name, max_instances=max_instances, v1=True
         ),
         categories=[raw["Category"]] if isinstance(raw.get("Category"), str) else [],
         source=[raw["Source"]] if isinstance(raw.get("Source"), str) else [],

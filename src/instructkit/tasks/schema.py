@@ -32,6 +32,9 @@ class Instance(BaseModel):
 
     ``fields`` holds structured inputs (PromptSource / Hugging Face rows) when the
     instance comes from a structured dataset; ``input`` is then its plain-text view.
+    ``index`` is the instance's position in its Natural Instructions v1 file (v1's
+    official encoder borrows examples and picks evaluation instances by position);
+    ``outputs`` may be empty there (an evaluation instance whose gold output is not given).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -40,6 +43,7 @@ class Instance(BaseModel):
     input: str
     outputs: list[str]
     fields: dict[str, Any] = Field(default_factory=dict)
+    index: int | None = None
 
 
 class Task(BaseModel):

@@ -112,12 +112,19 @@ def parse_examples(raw: Any, key: str, path: Path) -> list[Example]:
 
 
 def parse_instances(
-    raw: Any, path: Path, *, task_name: str, max_instances: int | None = None
+    raw: Any,
+    path: Path,
+    *,
+    task_name: str,
+    max_instances: int | None = None,
+    v1: bool = False,
 ) -> list[Instance]:
     """Validate and convert SuperNI instances (``id``, ``input``, ``output`` list).
 
-    Instances without an id (Natural Instructions v1) get ``<task>-<index>``.
-    Every instance of the file is validated, even those past ``max_instances``.
+    Instances without an id (Natural Instructions v1) get ``<task>-<index>``, with the
+    instance's ``index`` where the file gives one (else its position). With ``v1``, an
+    empty output list is allowed (v1 files leave the gold output of evaluation instances
+    out). Every instance of the file is validated, even those past ``max_instances``.
     """
     key = "Instances"
     if not isinstance(raw, list):
@@ -130,7 +137,10 @@ def parse_instances(
         where = f"{key}[{i}]"
         if not isinstance(inst, dict):
             raise TaskFormatError(path, where, f"expected an object, got {_type_name(inst)}")
-        iid = inst.get("id", f"{task_name}-{i}")
+        index = inst.get("index", i)
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise TaskFormatError(path, f"{where}.index", "expected a non-negative integer")
+        iid = inst.get("id", f"{task_name}-{index}")
         if not isinstance(iid, str) or not iid:
             raise TaskFormatError(path, f"{where}.id", "expected a non-empty string")
         if iid in seen:
@@ -146,7 +156,7 @@ def parse_instances(
             raise TaskFormatError(
                 path, f"{where}.output", f"expected a list of strings, got {_type_name(outputs)}"
             )
-        if not outputs:
+        if not outputs and not v1:
             raise TaskFormatError(path, f"{where}.output", "is empty; give at least one reference")
         for j, o in enumerate(outputs):
             if not isinstance(o, str):
@@ -157,7 +167,15 @@ def parse_instances(
         if not isinstance(fields, dict):
             raise TaskFormatError(path, f"{where}.fields", "expected an object")
         if max_instances is None or len(out) < max_instances:
-            out.append(Instance(id=iid, input=text, outputs=list(outputs), fields=fields))
+            out.append(
+                Instance(
+                    id=iid,
+                    input=text,
+                    outputs=list(outputs),
+                    fields=fields,
+                    index=index if v1 or "index" in inst else None,
+                )
+            )
     return out
 
 
