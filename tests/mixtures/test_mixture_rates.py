@@ -81,3 +81,33 @@ def test_template_cap_and_mixture_of_mixtures() -> None:
     assert both.rates == pytest.approx({"a": 0.75 * 0.25, "b": 0.75 * 0.75, "c": 0.25})
     counts = both.counts()
     assert counts["c"] / 40000 == pytest.approx(0.25, abs=0.01)
+
+
+def _seqio_rate(n: int, maximum: int | None, temperature: float, scale: float) -> float:
+    # seqio.utils.mixing_rate_num_examples, written out.
+    rate = scale * n
+    if maximum:
+        rate = min(rate, maximum)
+    if temperature != 1.0:
+        rate = rate ** (1.0 / temperature)
+    return rate
+
+
+@pytest.mark.parametrize(
+    ("cap", "temperature", "scale"),
+    [(None, 1.0, 1.0), (3000, 1.0, 1.0), (3000, 2.0, 1.0), (None, 3.0, 0.5), (500, 1.5, 2.0)],
+)
+def test_examples_proportional_equals_seqio(cap, temperature, scale) -> None:  # type: ignore[no-untyped-def]
+    sizes = [9000, 900, 100, 2500]
+    want = [_seqio_rate(n, cap, temperature, scale) for n in sizes]
+    got = mixing_rates(
+        sizes, rate="examples-proportional", cap=cap, temperature=temperature, scale=scale
+    )
+    assert got == pytest.approx([w / sum(want) for w in want])
+
+
+def test_uniform_refuses_a_temperature() -> None:
+    from instructkit.errors import InstructkitError
+
+    with pytest.raises(InstructkitError, match="no effect on the uniform rate"):
+        mixing_rates([10, 20], rate="uniform", temperature=2.0)

@@ -90,9 +90,21 @@ def test_label_set_when_no_answer_choices() -> None:
             Instance(id=str(i), input=f"x{i}", outputs=["A" if i % 2 else "B"]) for i in range(6)
         ],
     )
-    assert task_options(t) == ["A", "B"]
+    assert task_options(t) == ["B", "A"]  # the dataset's order, not sorted
     ex = apply_template("flan:zeroshot-options", t, t.instances[0])
-    assert ex.source == "d\n\nx0\n\nOPTIONS:\n- A\n- B"
+    assert ex.source == "d\n\nx0\n\nOPTIONS:\n- B\n- A"
+
+
+def test_flan_leaves_inputs_untouched() -> None:
+    raw = "  first line  \n\n\n  second line\t\n"
+    t = Task(name="t", definition="d", instances=[Instance(id="1", input=raw, outputs=["y"])])
+    for tid in ("flan:zeroshot", "flan:zeroshot-options", "flan:no-template", "flan:fewshot"):
+        assert raw in apply_template(tid, t, t.instances[0]).source, tid
+    # An empty options suffix or exemplar block leaves no blank lines of the template's own.
+    assert apply_template("flan:zeroshot-options", t, t.instances[0]).source == f"d\n\n{raw}"
+    assert apply_template("flan:fewshot", t, t.instances[0]).source == (
+        f"d\n\nInput: {raw}\nOutput:"
+    )
 
 
 def test_flan_ablations(addition: Task) -> None:

@@ -108,7 +108,15 @@ class MixtureConfig(_Strict):
         "mixture.MIXING_RATES): examples-proportional, temperature, uniform.",
     )
     cap: int | None = Field(None, ge=1, description="Examples-proportional cap per task (FLAN).")
-    temperature: float = Field(1.0, gt=0, description="Temperature of temperature scaling.")
+    temperature: float = Field(
+        1.0,
+        gt=0,
+        description="Temperature T: rates ∝ min(scale·n, cap)^(1/T) (seqio); T = 1 is "
+        "plain examples-proportional mixing.",
+    )
+    scale: float = Field(
+        1.0, gt=0, description="seqio's scale: each task's size is multiplied before the cap."
+    )
     template_cap: int | None = Field(None, ge=1, description="Examples per template and task.")
     length: int | None = Field(None, ge=1, description="Stream length; default: all examples.")
 

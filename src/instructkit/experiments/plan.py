@@ -60,6 +60,7 @@ def make_mixture(
         rate=mc.rate,
         cap=mc.cap,
         temperature=mc.temperature,
+        scale=mc.scale,
         template_cap=mc.template_cap,
         length=mc.length,
         seed=config.seed,

@@ -3,9 +3,11 @@
 A :class:`Mixture` holds, per task, its prompted examples (capped at
 ``max_instances``, and per template at ``template_cap``) and a sampling rate:
 
-- ``examples-proportional``: rate ∝ min(n, cap), FLAN's capped mixing (caps like 3,000 or
+- ``examples-proportional``: rate ∝ min(scale·n, cap)^(1/T), seqio's
+  ``mixing_rate_num_examples`` (``maximum`` = cap, ``temperature`` = T, ``scale``):
+  FLAN's capped mixing with T = 1 (caps like 3,000 or
   30,000);
-- ``temperature``: rate ∝ min(n, cap)^(1/T), T5 / mT5-style temperature scaling;
+- ``temperature``: the same rate (the name T5 / mT5 use for T > 1);
 - ``uniform``: every task equally.
 
 :meth:`Mixture.stream` is deterministic for a seed: step ``k`` always gives the same
@@ -39,19 +41,21 @@ MIXING_RATES: Registry[Callable[[np.ndarray, float], np.ndarray]] = Registry(
 
 
 @MIXING_RATES.register("examples-proportional")
-def _proportional(capped: np.ndarray, temperature: float) -> np.ndarray:
-    return capped
-
-
 @MIXING_RATES.register("temperature")
-def _temperature(capped: np.ndarray, temperature: float) -> np.ndarray:
+def _proportional(capped: np.ndarray, temperature: float) -> np.ndarray:
+    # seqio: rate = min(scale * n, maximum), then rate ** (1 / temperature).
     if temperature <= 0:
         raise InstructkitError(f"temperature must be positive, got {temperature}")
-    return capped ** (1.0 / temperature)
+    return capped if temperature == 1.0 else capped ** (1.0 / temperature)
 
 
 @MIXING_RATES.register("uniform")
 def _uniform(capped: np.ndarray, temperature: float) -> np.ndarray:
+    if temperature != 1.0:
+        raise InstructkitError(
+            f"mixture.temperature ({temperature}) has no effect on the uniform rate; "
+            "leave it at 1 or use rate: examples-proportional"
+        )
     return (capped > 0).astype(float)
 
 
@@ -61,11 +65,15 @@ def mixing_rates(
     rate: Rate = "examples-proportional",
     cap: int | None = None,
     temperature: float = 1.0,
+    scale: float = 1.0,
 ) -> list[float]:
     """Normalised sampling rates of tasks with the given numbers of examples."""
     if not sizes:
         return []
-    capped = np.array([min(n, cap) if cap else n for n in sizes], dtype=float)
+    if scale <= 0:
+        raise InstructkitError(f"mixture.scale must be positive, got {scale}")
+    scaled = [scale * n for n in sizes]
+    capped = np.array([min(n, cap) if cap else n for n in scaled], dtype=float)
     w = MIXING_RATES.get(rate)(capped, temperature)
     total = w.sum()
     if total <= 0:
@@ -157,11 +165,16 @@ def mixture_from_pools(
     template_cap: int | None = None,
     length: int | None = None,
     seed: int = 0,
+    scale: float = 1.0,
 ) -> Mixture:
     """A mixture over per-task pools of prompted examples."""
     pools = {t: cap_per_template(p, template_cap) for t, p in pools.items() if p}
     rates = mixing_rates(
-        [len(p) for p in pools.values()], rate=rate, cap=cap, temperature=temperature
+        [len(p) for p in pools.values()],
+        rate=rate,
+        cap=cap,
+        temperature=temperature,
+        scale=scale,
     )
     if length is None:
         length = sum(min(len(p), cap) if cap else len(p) for p in pools.values())
@@ -185,6 +198,7 @@ def build_mixture(
     seed: int = 0,
     count_tokens: TokenCounter | None = None,
     max_source_tokens: int | None = None,
+    scale: float = 1.0,
 ) -> Mixture:
     """Render each task's first ``max_per_task`` instances (after the first ``skip``) with
     a SuperNI encoding and mix them at the given rate.
@@ -214,6 +228,7 @@ def build_mixture(
         template_cap=template_cap,
         length=length,
         seed=seed,
+        scale=scale,
     )
 
 

@@ -12,6 +12,7 @@ template" (input only) and "dataset name only" (``[Task name] input``).
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,7 +60,8 @@ def task_options(task: Task) -> list[str]:
             labels.append(inst.outputs[0])
             if len(labels) > MAX_LABELS:
                 return []
-    return sorted(labels) if 1 < len(labels) < len(task.instances) else []
+    # In the dataset's order (first occurrence), as FLAN lists a dataset's options.
+    return labels if 1 < len(labels) < len(task.instances) else []
 
 
 # Seven ways of stating a task, and three of turning it around.
@@ -137,15 +139,14 @@ def format_exemplars(exemplars: Sequence[Example]) -> str:
     return "\n\n".join(f"Input: {e.input.strip()}\nOutput: {e.output.strip()}" for e in exemplars)
 
 
-def _tidy(text: str) -> str:
-    # An empty {options_} leaves blank lines behind; collapse runs of them.
-    lines = text.strip().split("\n")
-    out: list[str] = []
-    for line in lines:
-        if line.strip() == "" and out and out[-1].strip() == "":
-            continue
-        out.append(line.rstrip())
-    return "\n".join(out).strip()
+def _pattern(template: str, *, options: bool, exemplars: bool) -> str:
+    """The input pattern without the placeholders that stay empty, and the line breaks
+    that lead to them: only the template's own text is changed, never the task's."""
+    if not options:
+        template = re.sub(r"\n*\{options_\}", "", template)
+    if not exemplars:
+        template = re.sub(r"\{exemplars\}\n*", "", template)
+    return template
 
 
 def apply_flan(
@@ -160,15 +161,17 @@ def apply_flan(
     instance input and its source names the first reference output."""
     tpl = get_flan_template(template) if isinstance(template, str) else template
     opts = list(options) if options is not None else task_options(task)
+    shown = opts if tpl.with_options else []
     slots = {
-        "input": instance.input.strip(),
+        "input": instance.input,  # as the data has it: FLAN formats fields untouched
         "definition": task.definition.strip(),
         "title": task.title or task.name,
         "output": instance.outputs[0] if instance.outputs else "",
-        "options_": options_suffix(opts) if tpl.with_options else "",
+        "options_": options_suffix(shown),
         "exemplars": format_exemplars(exemplars),
     }
-    source = _tidy(tpl.input.format_map(slots))
+    pattern = _pattern(tpl.input, options=bool(shown), exemplars=bool(exemplars))
+    source = pattern.format_map(slots)
     targets = [slots["input"]] if tpl.turned_around else list(instance.outputs)
     return PromptedExample(
         task=task.name,
