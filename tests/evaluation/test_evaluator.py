@@ -92,3 +92,29 @@ def test_prefix_cache_dropped_when_the_model_changes() -> None:
     assert ad._prefix is not None  # type: ignore[attr-defined]
     ad.model = load_model("tiny", seed=1).model
     assert ad._prefix is None  # type: ignore[attr-defined]
+
+
+def test_leading_newline_is_not_cut_to_nothing_and_empties_are_reported(tmp_path: Path) -> None:
+    from instructkit.evaluation.run import cut_at_stop
+
+    assert cut_at_stop("\nyes\nmore", ["\n"]) == "yes"
+    assert cut_at_stop("  no", ["\n"]) == "no"
+
+    class Silent:
+        """Stands in for a model adapter that answers with a blank line."""
+
+        family = "decoder-only"
+        model = torch.nn.Linear(1, 1)
+
+        def reset_caches(self) -> None: ...
+
+        def generate(self, sources, **kw):  # type: ignore[no-untyped-def]
+            return ["\n\n" for _ in sources]
+
+    from instructkit.evaluation.evaluator import Evaluator
+
+    said: list[str] = []
+    ev = Evaluator(Silent(), model_name="silent", show_progress=False, notify=said.append)  # type: ignore[arg-type]
+    preds = ev.generate(_examples("flan:zeroshot"), tmp_path / "p.jsonl")
+    assert [p.raw for p in preds] == ["\n\n"] * 5 and all(p.prediction == "" for p in preds)
+    assert any("5 of 5 predictions for ik006_even_or_odd are empty" in s for s in said)

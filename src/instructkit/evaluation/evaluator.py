@@ -47,9 +47,11 @@ class GenerationConfig:
     truncate_source: Side = "left"
     batch_size: int = 16
     task_settings: Mapping[str, GenerationSettings] = field(default_factory=dict)
+    chat_template: bool = False  # wrap each prompt as a user turn in the model's template
 
     def key(self) -> dict[str, Any]:
         return {
+            "chat_template": self.chat_template,
             "max_new_tokens": self.max_new_tokens,
             "stop": list(self.stop),
             "max_source_tokens": self.max_source_tokens,
@@ -115,6 +117,8 @@ class Evaluator:
         (the untuned model's, across sweep cells), one file per fingerprint."""
         path = Path(path)
         self.adapter.reset_caches()
+        if self.generation.chat_template:
+            examples = self._with_chat_template(examples)
         settings = self.produced_by("generate")
         self._claim(path, settings)
         shared = Path(shared_dir) / f"{fingerprint(settings)}.jsonl" if shared_dir else None
@@ -136,7 +140,47 @@ class Evaluator:
         )
         if shared is not None and distributed_state().is_main_process:
             _export(path, shared, settings)
+        self._warn_empty(preds)
         return preds
+
+    def _warn_empty(self, preds: Sequence[Prediction]) -> None:
+        """One line per task with empty predictions: a stop sequence or a chat format that
+        cuts every answer to nothing shows here instead of as a silent 0."""
+        empty: dict[str, list[int]] = {}
+        for p in preds:
+            counts = empty.setdefault(p.task, [0, 0])
+            counts[0] += not p.prediction.strip()
+            counts[1] += 1
+        for task, (n_empty, n) in sorted(empty.items()):
+            if n_empty and distributed_state().is_main_process:
+                self.notify(
+                    f"warning: {n_empty} of {n} predictions for {task} are empty "
+                    "(see the raw generations in the predictions file)"
+                )
+
+    def _with_chat_template(self, examples: Sequence[PromptedExample]) -> list[PromptedExample]:
+        from dataclasses import replace
+
+        tok = self.adapter.tokenizer
+        if getattr(tok, "chat_template", None) is None:
+            from instructkit.errors import ModelLoadError
+
+            raise ModelLoadError(
+                f"model '{self.model_name}' has no chat template; set eval.chat_template: false"
+            )
+        return [
+            replace(
+                e,
+                source=str(
+                    tok.apply_chat_template(
+                        [{"role": "user", "content": e.source}],
+                        tokenize=False,
+                        add_generation_prompt=True,
+                    )
+                ),
+            )
+            for e in examples
+        ]
 
     def rank(self, examples: Sequence[PromptedExample], path: str | Path) -> list[OptionScores]:
         """Option scores of every example that has options, resumed from ``path`` under

@@ -41,6 +41,7 @@ class Prediction:
     references: list[str]
     template: str = ""
     key: str = ""  # PromptedExample.key of the prompt it answers
+    raw: str = ""  # the generated text before the stop cut
 
     @property
     def slot(self) -> tuple[str, str, str]:
@@ -52,7 +53,10 @@ class Prediction:
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:
-    """The text up to the first stop sequence, stripped."""
+    """The text up to the first stop sequence, stripped. Leading whitespace is dropped
+    first: an answer that starts on a new line (as instruction-tuned models often write
+    it) is not cut to nothing by a "\n" stop."""
+    text = text.lstrip()
     for s in stop:
         if s and s in text:
             text = text[: text.index(s)]
@@ -237,6 +241,7 @@ def _generate_into(
                     list(e.targets),
                     e.template,
                     e.key,
+                    t,
                 )
                 done[p.slot] = p
                 f.write(p.to_json() + "\n")

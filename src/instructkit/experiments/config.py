@@ -195,6 +195,11 @@ class EvalConfig(_Strict):
     stop: list[str] = Field(
         default_factory=lambda: ["\n"], description="A prediction ends at the first of these."
     )
+    chat_template: bool = Field(
+        False,
+        description="Wrap each prompt as a user turn in the model's chat template before "
+        "generating (instruct models); the prompt key changes with it.",
+    )
     before_tuning: bool = Field(True, description="Also evaluate the model before tuning.")
     rank_classification: bool = Field(
         False,

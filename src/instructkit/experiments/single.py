@@ -218,6 +218,7 @@ def evaluator_for(
             max_source_tokens=ec.max_source_tokens,
             truncate_source=config.train.truncate_source,
             batch_size=ec.batch_size,
+            chat_template=ec.chat_template,
         ),
         show_progress=show_progress,
         notify=(console or Console()).print,
