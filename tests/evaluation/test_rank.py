@@ -57,5 +57,10 @@ def test_rank_classify_picks_argmax_and_accuracy() -> None:
 
 def test_length_normalisation_can_change_the_pick() -> None:
     r = OptionScores("1", "t", "x", ["short", "much longer"], [-2.0, -3.0], [1, 6], ["much longer"])
-    assert r.prediction() == "short" and r.prediction(normalize=True) == "much longer"
-    assert not r.correct() and r.correct(normalize=True)
+    assert r.prediction() == "short" and r.prediction(normalize="tokens") == "much longer"
+    assert not r.correct() and r.correct(normalize="tokens")
+    # lm-eval's acc_norm divides by the option's characters: 2/5 = 0.4 > 3/11 = 0.27.
+    assert r.prediction(normalize="chars") == "much longer"
+    q = OptionScores("2", "t", "x", ["ab", "abcdef"], [-1.0, -2.5], [2, 1], ["ab"])
+    assert q.prediction(normalize="chars") == "abcdef"  # -2.5/6 > -1/2
+    assert q.prediction(normalize="tokens") == "ab"  # -1/2 > -2.5/1

@@ -134,8 +134,17 @@ METRICS.register(
     Metric(
         "accuracy_norm",
         "options",
-        lambda r: float(r.correct(normalize=True)),
-        "Accuracy (rank, length-normalised)",
+        lambda r: float(r.correct(normalize="chars")),
+        "Accuracy (rank, per character: lm-eval's acc_norm)",
+    ),
+)
+METRICS.register(
+    "accuracy_per_token",
+    Metric(
+        "accuracy_per_token",
+        "options",
+        lambda r: float(r.correct(normalize="tokens")),
+        "Accuracy (rank, per token)",
     ),
 )
 

@@ -9,8 +9,20 @@ The prompt of an instance is encoded once and its options are scored together:
   option and the decoder scores all options (each followed by end-of-sequence) in one
   batch.
 
-Each option gets the sum of its token log-probabilities and that sum divided by its
-number of tokens (length-normalised). :func:`score_options_naive` scores each option with
+Each option gets the sum of its token log-probabilities. Accuracy is named as
+lm-evaluation-harness names it: ``accuracy`` picks the option of highest summed
+log-likelihood (lm-eval's ``acc``), ``accuracy_norm`` the highest per character of the
+option (lm-eval's ``acc_norm``); ``accuracy_per_token`` divides by the option's tokens.
+
+Conventions, per family:
+
+- decoder-only: the option is scored as the continuation of the prompt after one space
+  (``"...Output:" + " yes"``; the prompt's trailing whitespace is removed first), as
+  lm-eval's default ``target_delimiter``; the tokens are those of the option text after
+  the space, and no end-of-sequence is scored (lm-eval scores none either);
+- encoder-decoder: the prompt (with end-of-sequence, as T5 tokenises it) feeds the
+  encoder and the option is the decoder's target followed by end-of-sequence, as T0
+  scored its answer choices (its targets end with EOS). :func:`score_options_naive` scores each option with
 its own full forward pass, as a reference for tests and benchmarks.
 """
 
@@ -18,13 +30,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import torch
 
 from instructkit.models.adapters import FamilyAdapter, is_prompt_learning, pad_right
 from instructkit.models.lengths import Side
 from instructkit.prompts.example import PromptedExample
+
+
+Normalization = Literal["chars", "tokens"] | None
 
 
 @dataclass(frozen=True)
@@ -47,14 +62,26 @@ class OptionScores:
 
     @property
     def logprob_mean(self) -> list[float]:
+        """Log-likelihood per option token."""
         return [s / max(n, 1) for s, n in zip(self.logprob, self.n_tokens, strict=True)]
 
-    def prediction(self, *, normalize: bool = False) -> str:
-        """The option with the highest (length-normalised) log-likelihood."""
-        scores = self.logprob_mean if normalize else self.logprob
+    @property
+    def logprob_per_char(self) -> list[float]:
+        """Log-likelihood per character of the option: lm-eval's ``acc_norm``."""
+        return [s / max(len(o), 1) for s, o in zip(self.logprob, self.options, strict=True)]
+
+    def prediction(self, *, normalize: Normalization = None) -> str:
+        """The option with the highest log-likelihood: summed (``None``, lm-eval's
+        ``acc``), per character (``"chars"``, lm-eval's ``acc_norm``) or per token
+        (``"tokens"``)."""
+        scores = {
+            None: self.logprob,
+            "chars": self.logprob_per_char,
+            "tokens": self.logprob_mean,
+        }[normalize]
         return self.options[max(range(len(scores)), key=scores.__getitem__)]
 
-    def correct(self, *, normalize: bool = False) -> bool:
+    def correct(self, *, normalize: Normalization = None) -> bool:
         return self.prediction(normalize=normalize) in self.targets
 
 
@@ -186,7 +213,7 @@ def rank_classify(
     return out
 
 
-def accuracy(results: Sequence[OptionScores], *, normalize: bool = False) -> float:
+def accuracy(results: Sequence[OptionScores], *, normalize: Normalization = None) -> float:
     """Share of instances whose best option is a reference (× 100)."""
     if not results:
         return 0.0
