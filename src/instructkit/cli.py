@@ -150,12 +150,19 @@ def mix_build(
 
     cfg, tasks, split = _config_tasks_split(config)
     tok = None
+    count = None
     if tokenize:
-        from instructkit.models.loading import load_tokenizer
+        from instructkit.models.loading import is_encoder_decoder, load_tokenizer
 
-        tok = load_tokenizer(cfg.model.name, trust_remote_code=cfg.model.trust_remote_code)
+        trust = cfg.model.trust_remote_code
+        tok = load_tokenizer(cfg.model.name, trust_remote_code=trust)
+        # Counted as the model's adapter counts a source (FamilyAdapter.count_tokens).
+        extra = int(is_encoder_decoder(cfg.model.name, trust_remote_code=trust))
+
+        def count(s: str) -> int:
+            return len(tok(s, add_special_tokens=False)["input_ids"]) + extra
+
     # Rendered within the training budget as `train` renders it (needs the tokenizer).
-    count = (lambda s: len(tok(s, add_special_tokens=False)["input_ids"])) if tok else None
     mixture = make_mixture(cfg, tasks, split, count)
     counts = mixture.counts()
     tokens: dict[str, int] = {}

@@ -111,3 +111,40 @@ def test_uniform_refuses_a_temperature() -> None:
 
     with pytest.raises(InstructkitError, match="no effect on the uniform rate"):
         mixing_rates([10, 20], rate="uniform", temperature=2.0)
+
+
+def test_tk_instruct_mix_redraws_per_use_and_random_targets() -> None:
+    from instructkit.experiments import default_config
+    from instructkit.experiments.config import PromptConfig
+    from instructkit.mixtures.mixture import build_mixture
+    from instructkit.prompts.superni import TK_INSTRUCT_MIX
+    from instructkit.tasks import Instance, Task
+    from instructkit.tasks.collection import TaskCollection
+
+    assert PromptConfig(train_encodings=["tk-instruct"]).train_encodings == TK_INSTRUCT_MIX
+    task = Task(
+        name="t",
+        definition="Say something.",
+        positive_examples=[{"input": "a", "output": "b", "explanation": "c"}] * 2,  # type: ignore[list-item]
+        negative_examples=[{"input": "a", "output": "x", "explanation": "no"}] * 2,  # type: ignore[list-item]
+        instances=[Instance(id=str(i), input=f"q{i}", outputs=["A", "B", "C"]) for i in range(4)],
+    )
+    tasks = TaskCollection.from_tasks([task])
+    m = build_mixture(tasks, ["t"], encoding=TK_INSTRUCT_MIX, redraw=True, length=400, seed=3)
+    drawn: dict[str, set[str]] = {}
+    for e in m.stream():
+        drawn.setdefault(e.instance_id, set()).add(e.template)
+    assert all(len(v) > 2 for v in drawn.values())  # re-drawn across uses
+    assert [e.template for e in m.stream(start=37)] == [e.template for e in m.stream()][37:]
+    fixed = build_mixture(tasks, ["t"], encoding=TK_INSTRUCT_MIX, length=400, seed=3)
+    once: dict[str, set[str]] = {}
+    for e in fixed.stream():
+        once.setdefault(e.instance_id, set()).add(e.template)
+    assert all(len(v) == 1 for v in once.values())  # one draw per instance
+    firsts = {
+        e.target
+        for e in build_mixture(tasks, ["t"], encoding="Def", target="random", seed=1).stream()
+    }
+    assert firsts <= {"A", "B", "C"} and len(firsts) > 1
+    assert {e.target for e in build_mixture(tasks, ["t"], encoding="Def").stream()} == {"A"}
+    assert default_config().mixture.target == "first"

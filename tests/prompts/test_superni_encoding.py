@@ -25,6 +25,7 @@ def test_ten_rows_of_the_encoding_table() -> None:
         "Def+Pos(2)+Neg(2)+Expl",
         "Pos(4)",
         "Def+Pos(4)",
+        "Def+Pos(2)+Expl",  # not a table row: one of Tk-Instruct's training encodings
     ]
     for name, enc in ENCODINGS.items():
         assert enc.name == name
@@ -77,3 +78,14 @@ def test_budget_drops_examples(superni_root: Path) -> None:
 def test_unknown_encoding_suggests() -> None:
     with pytest.raises(UnknownNameError, match=r"did you mean .*'Def\+Pos\(2\)'"):
         get_encoding("Def+Pos(3)")
+
+
+def test_budget_counts_tokens_as_tk_instruct_does() -> None:
+    # Tk-Instruct keeps a demonstration while len(tokenizer(text)["input_ids"]) <= budget,
+    # which counts the end-of-sequence a T5 tokenizer appends.
+    from instructkit.models import adapter_for, load_model
+
+    t5 = adapter_for(load_model("tiny-t5"))
+    assert t5.count_tokens("abc") == len(t5.tokenizer("abc")["input_ids"]) == 4
+    llama = adapter_for(load_model("tiny"))
+    assert llama.count_tokens("abc") == 3  # decoder-only sources get no special token

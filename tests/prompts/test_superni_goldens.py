@@ -54,6 +54,7 @@ GOLDEN = {
     ),
     "Pos(4)": P1 + "\n" + P2 + "\n" + P3 + "\n" + P4 + "\n" + QUERY,
     "Def+Pos(4)": DEF + P1 + "\n" + P2 + "\n" + P3 + "\n" + P4 + "\n" + QUERY,
+    "Def+Pos(2)+Expl": DEF + P1 + P1X + "\n" + P2 + P2X + "\n" + QUERY,
 }
 
 

@@ -22,8 +22,10 @@ Conventions, per family:
   the space, and no end-of-sequence is scored (lm-eval scores none either);
 - encoder-decoder: the prompt (with end-of-sequence, as T5 tokenises it) feeds the
   encoder and the option is the decoder's target followed by end-of-sequence, as T0
-  scored its answer choices (its targets end with EOS). :func:`score_options_naive` scores each option with
-its own full forward pass, as a reference for tests and benchmarks.
+  scored its answer choices (its targets end with EOS).
+
+:func:`score_options_naive` scores each option with its own full forward pass, as a
+reference for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ import torch
 from instructkit.models.adapters import FamilyAdapter, is_prompt_learning, pad_right
 from instructkit.models.lengths import Side
 from instructkit.prompts.example import PromptedExample
-
 
 Normalization = Literal["chars", "tokens"] | None
 

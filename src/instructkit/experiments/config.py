@@ -119,6 +119,11 @@ class MixtureConfig(_Strict):
     )
     template_cap: int | None = Field(None, ge=1, description="Examples per template and task.")
     length: int | None = Field(None, ge=1, description="Stream length; default: all examples.")
+    target: Literal["first", "random"] = Field(
+        "first",
+        description="Training target: the first reference, or one drawn per instance "
+        "(seeded), as Tk-Instruct draws its label.",
+    )
 
     @field_validator("rate")
     @classmethod
@@ -147,7 +152,13 @@ class PromptConfig(_Strict):
     train_encodings: list[str] | None = Field(
         None,
         description="Encodings to sample from per training instance (Tk-Instruct's mixed "
-        "encodings); default: the evaluation encoding only.",
+        "encodings; 'tk-instruct' stands for Def, Pos(2), Def+Pos(2), Def+Pos(2)+Neg(2) and "
+        "Def+Pos(2)+Expl); default: the evaluation encoding only.",
+    )
+    redraw_encodings: bool = Field(
+        False,
+        description="Draw a training instance's encoding again every time it is used, as "
+        "Tk-Instruct's collator does (default: one draw per instance).",
     )
 
     @field_validator("encoding")
@@ -166,12 +177,15 @@ class PromptConfig(_Strict):
     @classmethod
     def _known_all(cls, v: list[str] | None) -> list[str] | None:
         from instructkit.prompts.render import is_known_template
+        from instructkit.prompts.superni import TK_INSTRUCT_MIX
 
+        if v is not None and not v:
+            raise ValueError("give at least one encoding, or leave the field out")
+        if v is not None:
+            v = [x for e in v for x in (TK_INSTRUCT_MIX if e == "tk-instruct" else [e])]
         for e in v or []:
             if not is_known_template(e):
                 raise ValueError(f"unknown encoding or template {e!r}")
-        if v is not None and not v:
-            raise ValueError("give at least one encoding, or leave the field out")
         return v
 
 

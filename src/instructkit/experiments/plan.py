@@ -61,6 +61,8 @@ def make_mixture(
         cap=mc.cap,
         temperature=mc.temperature,
         scale=mc.scale,
+        redraw=config.prompt.redraw_encodings,
+        target=mc.target,
         template_cap=mc.template_cap,
         length=mc.length,
         seed=config.seed,

@@ -89,6 +89,9 @@ class Mixture:
     rates: dict[str, float]
     seed: int = 0
     length: int | None = None  # stream length; default: every pooled example once
+    # Renderings to draw from each time an instance is used (task, instance id → examples):
+    # Tk-Instruct re-draws the encoding of an instance every time it is used.
+    alternatives: dict[tuple[str, str], list[PromptedExample]] = field(default_factory=dict)
     _choices: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -140,7 +143,13 @@ class Mixture:
             if key not in cache:
                 cache[key] = self._order(name, epoch)
             seen[t] += 1
-            yield pool[cache[key][pos]]
+            ex = pool[cache[key][pos]]
+            alts = self.alternatives.get((name, ex.instance_id))
+            if alts:
+                # Seeded by the instance and the epoch: resuming gives the same draw.
+                draw = random.Random(f"{self.seed}:{name}:{ex.instance_id}:{epoch}")
+                ex = alts[draw.randrange(len(alts))]
+            yield ex
 
 
 def cap_per_template(examples: Sequence[PromptedExample], cap: int | None) -> list[PromptedExample]:
@@ -199,12 +208,16 @@ def build_mixture(
     count_tokens: TokenCounter | None = None,
     max_source_tokens: int | None = None,
     scale: float = 1.0,
+    redraw: bool = False,
+    target: str = "first",
 ) -> Mixture:
     """Render each task's first ``max_per_task`` instances (after the first ``skip``) with
     a SuperNI encoding and mix them at the given rate.
 
-    With a list of encodings, each instance draws its own encoding (seeded), as
-    Tk-Instruct does when it mixes encodings during training. With ``count_tokens`` and
+    With a list of encodings, each instance draws its own encoding (seeded); with
+    ``redraw``, it draws again every time it is used, as Tk-Instruct's collator does.
+    ``target``: ``first`` trains on the first reference, ``random`` on a reference drawn
+    per instance (seeded), as Tk-Instruct draws its label. With ``count_tokens`` and
     ``max_source_tokens``, every example is rendered within that budget exactly as
     evaluation renders it (:func:`instructkit.prompts.render.render`).
     """
@@ -213,14 +226,30 @@ def build_mixture(
         check_template(n)
     ctx = RenderContext(count_tokens=count_tokens, max_source_tokens=max_source_tokens, seed=seed)
     rng = random.Random(f"{seed}:encodings")
+    if target not in ("first", "random"):
+        raise InstructkitError(f"mixture.target must be 'first' or 'random', not '{target}'")
     pools: dict[str, list[PromptedExample]] = {}
+    alternatives: dict[tuple[str, str], list[PromptedExample]] = {}
     for name in task_names:
         task = tasks[name]
-        pools[name] = [
-            render(names[0] if len(names) == 1 else rng.choice(names), task, inst, ctx)
-            for inst in task.instances[skip:][:max_per_task]
-        ]
-    return mixture_from_pools(
+        pool = []
+        for inst in task.instances[skip:][:max_per_task]:
+            if target == "random" and len(inst.outputs) > 1:
+                pick = random.Random(f"{seed}:target:{name}:{inst.id}").randrange(len(inst.outputs))
+                inst = inst.model_copy(
+                    update={
+                        "outputs": [
+                            inst.outputs[pick],
+                            *inst.outputs[:pick],
+                            *inst.outputs[pick + 1 :],
+                        ]
+                    }
+                )
+            if redraw and len(names) > 1:
+                alternatives[(name, inst.id)] = [render(n, task, inst, ctx) for n in names]
+            pool.append(render(names[0] if len(names) == 1 else rng.choice(names), task, inst, ctx))
+        pools[name] = pool
+    mixture = mixture_from_pools(
         pools,
         rate=rate,
         cap=cap,
@@ -230,6 +259,8 @@ def build_mixture(
         seed=seed,
         scale=scale,
     )
+    mixture.alternatives = alternatives
+    return mixture
 
 
 def mix(

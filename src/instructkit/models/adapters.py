@@ -101,7 +101,9 @@ class FamilyAdapter:
         return truncate_ids(self.encode(text), max_tokens, side)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.encode(text))
+        """Tokens a source takes in the model (the rendering budget counts these): with
+        the end-of-sequence of encoder-decoder sources, as Tk-Instruct counts them."""
+        return len(self.source_ids(text, 1 << 30))
 
     def collate(
         self, sources: Sequence[str], targets: Sequence[str], lengths: Lengths

@@ -280,6 +280,20 @@ def load_tokenizer(
     return tok
 
 
+def is_encoder_decoder(name: str, *, trust_remote_code: bool = False) -> bool:
+    """Whether the model of that name is an encoder-decoder, from its config alone."""
+    if name in ("tiny", "tiny-llama", "tiny-t5"):
+        return name == "tiny-t5"
+    if name in PACKAGED_MODELS or name.endswith(".gguf"):
+        return False  # GGUF files here hold decoder-only models
+    try:
+        config = AutoConfig.from_pretrained(name, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(f"cannot load the config of model '{name}': {first}") from None
+    return bool(config.is_encoder_decoder)
+
+
 def distributed_state() -> Any:
     """Accelerate's process state. Without a GPU it asks for CPU processes, so that runs
     started by ``torchrun --nproc_per_node N`` form a gloo process group."""

@@ -75,7 +75,13 @@ ENCODINGS: dict[str, SuperNIEncoding] = {
     "Def+Pos(2)+Neg(2)+Expl": _enc(d=True, pos=2, neg=2, expl=True),
     "Pos(4)": _enc(pos=4),
     "Def+Pos(4)": _enc(d=True, pos=4),
+    # Not a row of the table: one of the encodings Tk-Instruct mixes in training.
+    "Def+Pos(2)+Expl": _enc(d=True, pos=2, expl=True),
 }
+
+# The encodings Tk-Instruct draws from for each training instance (``prompt.
+# train_encodings: [tk-instruct]``), with ``prompt.redraw_encodings`` drawn at every use.
+TK_INSTRUCT_MIX = ["Def", "Pos(2)", "Def+Pos(2)", "Def+Pos(2)+Neg(2)", "Def+Pos(2)+Expl"]
 
 
 def get_encoding(name: str) -> SuperNIEncoding:
