@@ -123,6 +123,8 @@ def split_show(
         f"[bold]{split.protocol}[/]: {len(split.train)} train, {len(split.eval)} eval, "
         f"{len(split.excluded)} excluded"
     )
+    for w in split.warnings:
+        err_console.print(f"warning: {w}", markup=False, highlight=False)
     table = Table()
     for col in ("task", "role", "why"):
         table.add_column(col)

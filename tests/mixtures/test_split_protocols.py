@@ -62,9 +62,11 @@ def test_natinst_random_two_per_category(infos: list[TaskInfo]) -> None:
     assert split.eval == natinst_random(infos, seed=1).eval
     assert split.eval != natinst_random(infos, seed=2).eval
     _check(split, [i.name for i in infos])
-    # The leakage rule: no training task shares a source dataset with an evaluation task.
-    eval_sources = {s for i in infos if i.name in split.eval for s in i.source}
-    assert not any(set(i.source) & eval_sources for i in infos if i.name in split.train)
+    # The leakage rule: no training task shares a source dataset (read from its task file)
+    # with an evaluation task.
+    known = [i for i in infos if i.source_known]
+    eval_sources = {s for i in known if i.name in split.eval for s in i.source}
+    assert not any(set(i.source) & eval_sources for i in known if i.name in split.train)
     assert split.excluded and all(
         "shares source dataset" in split.explain(t) for t in split.excluded
     )
@@ -82,8 +84,12 @@ def test_leave_one_category_dataset_task(infos: list[TaskInfo]) -> None:
     _check(ds, names)
     one = leave_one_task(infos, "task020_mctaco_span_based_question")
     assert one.eval == ["task020_mctaco_span_based_question"]
-    assert any("mctaco" in one.explain(t) for t in one.excluded)  # same-dataset tasks excluded
+    # Its source is only guessed from its name (no task file): the leakage rule ignores it.
+    assert not any("mctaco" in one.explain(t) for t in one.excluded)
     _check(one, names)
+    known = [TaskInfo(i.name, i.categories, i.source, i.cluster) for i in infos]
+    one = leave_one_task(known, "task020_mctaco_span_based_question")
+    assert any("mctaco" in one.explain(t) for t in one.excluded)  # same-dataset tasks excluded
 
 
 def test_flan_and_t0_protocols_on_builtin() -> None:
@@ -113,3 +119,29 @@ def test_custom_yaml(tmp_path: Path) -> None:
     p.write_text("train: ik001\n")
     with pytest.raises(ConfigError, match=r"split.yaml: field 'train'"):
         split_from_yaml(p, tasks)
+
+
+def test_official_split_with_the_leakage_rule_keeps_every_training_task() -> None:
+    from tests.conftest import SHARED_DATA
+
+    root = SHARED_DATA / "superni"
+    if not (root / "splits").is_dir():
+        pytest.skip(f"SuperNI reference data not found at {root}")
+    # Sources guessed from task names ("msr", "web", ...) would exclude official training
+    # tasks by false matches; only the task files' "Source" fields count.
+    split = superni_official(root, leakage_rule=True)
+    assert (len(split.train), len(split.eval), len(split.excluded)) == (756, 119, 738)
+
+
+def test_partial_checkout_loads_with_a_warning(tmp_path: Path) -> None:
+    from tests.cli_runner import run_cli
+    from tests.conftest import SHARED_DATA
+
+    root = SHARED_DATA / "superni"
+    if not (root / "tasks").is_dir():
+        pytest.skip(f"SuperNI reference data not found at {root}")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"tasks:\n  source: {root}\n")
+    r = run_cli("split", "show", str(cfg), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and "are not in the task folder" in r.stderr

@@ -176,6 +176,8 @@ def prepare_run(config: ExperimentConfig) -> tuple[TaskCollection, Split]:
     tasks = load_tasks(config)
     split = make_split(config, tasks)
     write_json_atomic(config.run_dir / "split.json", split.to_json())
+    for w in split.warnings:
+        Console(stderr=True).print(f"warning: {w}", markup=False, highlight=False)
     return tasks, split
 
 

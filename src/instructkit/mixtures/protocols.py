@@ -54,11 +54,7 @@ def auto(config: ExperimentConfig, tasks: TaskCollection) -> Split:
             tasks, tc.train_tasks or [], tc.eval_tasks or [], leakage_rule=tc.leakage_rule
         )
     if (Path(tc.source) / "splits").is_dir():
-        split = superni_official(tc.source, tasks, track=tc.track)
-        present = set(tasks.names)
-        split.train = [t for t in split.train if t in present]
-        split.eval = [t for t in split.eval if t in present]
-        return split
+        return superni_official(tc.source, tasks, track=tc.track)
     if not tc.held_out_clusters:
         raise ConfigError(None, "tasks.held_out_clusters", "give held-out clusters or task lists")
     return leave_one_cluster_out(tasks, tc.held_out_clusters, leakage_rule=tc.leakage_rule)

@@ -38,6 +38,9 @@ class TaskInfo:
     categories: tuple[str, ...] = ()
     source: tuple[str, ...] = ()
     cluster: str = ""
+    # False when ``source`` is only guessed from the task's name (no task file at hand):
+    # the leakage rule acts on sources read from task files only.
+    source_known: bool = True
 
     @property
     def category(self) -> str:
@@ -62,6 +65,18 @@ class Split:
     eval: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     placements: dict[str, Placement] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)  # listed by split files, not present
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a user should know about the split (e.g. a partial SuperNI checkout)."""
+        if not self.absent:
+            return []
+        shown = ", ".join(self.absent[:5]) + (", ..." if len(self.absent) > 5 else "")
+        return [
+            f"{len(self.absent)} task(s) listed in the split files are not in the task folder "
+            f"and are left out: {shown}"
+        ]
 
     def explain(self, task: str) -> str:
         """One line: where the task went and why."""
@@ -83,6 +98,7 @@ class Split:
             "eval": self.eval,
             "excluded": self.excluded,
             "reasons": {t: f"{p.role}: {p.reason}" for t, p in self.placements.items()},
+            "absent": self.absent,
         }
 
 
@@ -133,6 +149,7 @@ def superni_infos(root: str | Path) -> list[TaskInfo]:
             n,
             (categories[n],) if categories.get(n) else (),
             sources.get(n) or (dataset_from_name(n),),
+            source_known=bool(sources.get(n)),
         )
         for n in names
     ]
@@ -145,12 +162,17 @@ def _leakage(
     leakage_rule: bool,
     reason: str = "not held out",
 ) -> None:
+    # Only sources read from task files count: guessing them from task names makes false
+    # matches (two unrelated datasets whose names share a word).
     eval_sources: dict[str, str] = {}
     for t in split.eval:
-        for s in infos[t].source:
-            eval_sources.setdefault(s, t)
+        if t in infos and infos[t].source_known:
+            for s in infos[t].source:
+                eval_sources.setdefault(s, t)
     for name in candidates:
-        shared = [s for s in infos[name].source if s in eval_sources]
+        info = infos.get(name)
+        known = info.source if info is not None and info.source_known else ()
+        shared = [s for s in known if s in eval_sources]
         if leakage_rule and shared:
             split._place(
                 name,
@@ -283,22 +305,27 @@ def superni_official(
         )
     infos = _index(tasks) if tasks is not None else {i.name: i for i in superni_infos(root)}
     split = Split(protocol=f"superni-official({track})")
-    for name in read_split_file(split_dir / "test_tasks.txt"):
+    absent: list[str] = []
+
+    def present(names: list[str]) -> list[str]:
+        # A partial checkout: tasks the split files list but the folder lacks are left out.
+        absent.extend(n for n in names if n not in infos)
+        return [n for n in names if n in infos]
+
+    for name in present(read_split_file(split_dir / "test_tasks.txt")):
         split._place(name, "eval", f"listed in splits/{track}/test_tasks.txt")
     excluded_file = split_dir / "excluded_tasks.txt"
-    for name in read_split_file(excluded_file) if excluded_file.exists() else []:
+    for name in present(read_split_file(excluded_file)) if excluded_file.exists() else []:
         split._place(name, "excluded", f"listed in splits/{track}/excluded_tasks.txt")
     train_file = split_dir / "train_tasks.txt"
     if train_file.exists():
-        train = read_split_file(train_file)
+        train = present(read_split_file(train_file))
         reason = f"listed in splits/{track}/train_tasks.txt"
     else:
         train = [n for n in infos if n not in split.placements]
         reason = "neither tested nor excluded in this track"
-    for name in train:
-        if name not in infos:
-            infos[name] = TaskInfo(name, (), (dataset_from_name(name),))
     _leakage(split, infos, train, leakage_rule, reason)
+    split.absent = sorted(set(absent))
     return split
 
 
