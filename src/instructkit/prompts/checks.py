@@ -51,7 +51,7 @@ def check_promptsource(
     for t in templates:
         for k, row in enumerate(row_list):
             try:
-                r = render(t, row, seed=k)
+                r = render(t, row, seed=k, strict=True)
             except TemplateError as e:
                 kind = UNDEFINED_FIELD if "undefined in the data" in e.problem else DOES_NOT_RENDER
                 problems.setdefault(

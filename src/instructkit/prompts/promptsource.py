@@ -6,12 +6,22 @@ A ``templates.yaml`` file holds ``dataset``, ``subset`` and ``templates`` (id â†
 ``languages``). The tags are read as plain mappings by a subclass of
 ``yaml.SafeLoader``: no Python object is ever built from the file.
 
-Rendering follows PromptSource: the answer choices are rendered first and passed in as
-``answer_choices``; the template is rendered with the example's fields; the result is
-split on ``|||`` into source and target. Rendering runs in Jinja's
-``SandboxedEnvironment`` with ``StrictUndefined``, so a template that reaches Python
-internals (``{{ ''.__class__ }}``) or uses a field the data lacks fails with one line
-that names the file, the template and the field.
+Rendering equals promptsource 0.2.3's ``Template.apply`` (golden-tested against the
+package on the T0 evaluation data): every ``}}`` of the template gets
+``| string | truncate(2048)`` (``truncate=True``, apply's default); ``|||`` in the data's
+top-level string fields is protected by promptsource's marker; the answer choices are
+rendered first and passed in as ``answer_choices`` (``None`` without an expression); the
+result is split on ``|||`` and each part unprotected and stripped; a field the data lacks
+renders empty; ``most_frequent`` returns the list of most frequent items; ``choice``
+draws at random per row, from a generator seeded per row (promptsource uses Python's
+global ``random``: the same draws as ``random.seed(seed)`` before ``apply``). Templates
+are compiled for every render where they use ``choice``, as promptsource compiles, so
+that a ``choice`` over a constant list (folded at compile time) is drawn per row too.
+
+Deliberate difference, for safety: rendering runs in Jinja's ``SandboxedEnvironment``,
+so a template that reaches Python internals (``{{ ''.__class__ }}``) fails with one line
+naming the file and the template. ``render(..., strict=True)`` (used by ``prompts
+validate``) makes a field the data lacks an error naming the field.
 """
 
 from __future__ import annotations
@@ -33,6 +43,8 @@ from instructkit.errors import InstructkitError
 from instructkit.prompts.example import PromptedExample
 
 SEPARATOR = "|||"
+PIPE_PROTECTOR = "3ed2dface8203c4c9dfb1a5dc58e41e0"  # promptsource's marker
+TEXT_VAR_LENGTH = 2048  # promptsource's truncate(2048)
 
 
 class TemplateError(InstructkitError):
@@ -97,8 +109,11 @@ def _promptsource_choice(choices: Sequence[Any]) -> Any:
 
 
 def _most_frequent(items: Sequence[Any]) -> Any:
-    counts = Counter(items)
-    return max(counts, key=lambda x: (counts[x], -list(items).index(x)))
+    # promptsource: the list of the items that appear most often (None for no items).
+    if not items:
+        return None
+    counts = Counter(items).most_common()
+    return [c[0] for c in counts if c[1] == counts[0][1]]
 
 
 def _highlight(text: str) -> str:
@@ -108,9 +123,11 @@ def _highlight(text: str) -> str:
 _RNG = random.Random(0)
 
 
-def make_environment() -> SandboxedEnvironment:
-    """The sandboxed Jinja environment with PromptSource's filters and globals."""
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+def make_environment(*, strict: bool = False) -> SandboxedEnvironment:
+    """The sandboxed Jinja environment with PromptSource's filters and globals; ``strict``:
+    a field the data lacks is an error instead of empty."""
+    undefined = jinja2.StrictUndefined if strict else jinja2.Undefined
+    env = SandboxedEnvironment(undefined=undefined, autoescape=False)
     env.filters["choice"] = _promptsource_choice
     env.filters["most_frequent"] = _most_frequent
     env.filters["highlight"] = _highlight
@@ -118,7 +135,9 @@ def make_environment() -> SandboxedEnvironment:
     return env
 
 
+_USES_CHOICE = re.compile(r"\|\s*choice\b")
 _ENV = make_environment()
+_STRICT_ENV = make_environment(strict=True)
 _UNDEFINED = re.compile(r"'(?:[^']*' has no attribute ')?([^']+)' is undefined")
 
 
@@ -192,17 +211,15 @@ def find_templates(root: str | Path, dataset: str, subset: str | None = None) ->
 
 
 def _escape_pipes(fields: dict[str, Any]) -> dict[str, Any]:
-    # PromptSource protects "|||" inside data so that it cannot split the rendered text.
-    def esc(v: Any) -> Any:
-        if isinstance(v, str):
-            return v.replace(SEPARATOR, "{3}|")
-        if isinstance(v, list):
-            return [esc(x) for x in v]
-        if isinstance(v, dict):
-            return {k: esc(x) for k, x in v.items()}
-        return v
+    # As promptsource: "|||" in the example's top-level string fields cannot split the text.
+    return {
+        k: v.replace(SEPARATOR, PIPE_PROTECTOR) if isinstance(v, str) else v
+        for k, v in fields.items()
+    }
 
-    return {k: esc(v) for k, v in fields.items()}
+
+def _unescape(text: str) -> str:
+    return text.replace(PIPE_PROTECTOR, SEPARATOR)
 
 
 @dataclass(frozen=True)
@@ -212,17 +229,26 @@ class Rendered:
     source: str
     target: str
     answer_choices: list[str] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)  # every part apply returns
 
 
 @lru_cache(maxsize=8192)
-def _compiled(text: str) -> jinja2.Template:
+def _compiled(text: str, strict: bool) -> jinja2.Template:
     # Compiling is most of the cost of a render; templates are rendered on many rows.
-    return _ENV.from_string(text)
+    return (_STRICT_ENV if strict else _ENV).from_string(text)
 
 
-def _render(tpl: PromptSourceTemplate, part: str, text: str, ctx: dict[str, Any]) -> str:
+def _render(
+    tpl: PromptSourceTemplate, part: str, text: str, ctx: dict[str, Any], strict: bool = False
+) -> str:
     try:
-        return _compiled(text).render(**ctx)
+        if _USES_CHOICE.search(text):
+            # Compiled afresh, as promptsource does: Jinja folds a filter over constants
+            # at compile time, so a cached template would freeze one draw for every row.
+            compiled = (_STRICT_ENV if strict else _ENV).from_string(text)
+        else:
+            compiled = _compiled(text, strict)
+        return compiled.render(**ctx)
     except SecurityError as e:
         raise TemplateError(tpl.file, tpl.name, part, f"refused by the sandbox ({e})") from None
     except jinja2.UndefinedError as e:
@@ -236,22 +262,34 @@ def _render(tpl: PromptSourceTemplate, part: str, text: str, ctx: dict[str, Any]
         ) from None
 
 
-def render(tpl: PromptSourceTemplate, fields: dict[str, Any], *, seed: int = 0) -> Rendered:
-    """Render a template on one example's fields (PromptSource's ``apply``)."""
+def render(
+    tpl: PromptSourceTemplate,
+    fields: dict[str, Any],
+    *,
+    seed: int = 0,
+    truncate: bool = True,
+    strict: bool = False,
+) -> Rendered:
+    """Render a template on one example's fields: promptsource's ``apply(example,
+    truncate=truncate)`` with ``random.seed(seed)`` before it (see the module docstring)."""
+    if "answer_choices" in fields:
+        raise TemplateError(tpl.file, tpl.name, "answer_choices", "a reserved name in the data")
     _RNG.seed(seed)
     ctx = _escape_pipes(fields)
-    choices: list[str] = []
-    if tpl.answer_choices:
-        text = _render(tpl, "answer_choices", tpl.answer_choices, ctx)
-        choices = [c.strip() for c in text.split(SEPARATOR)]
-        ctx = {**ctx, "answer_choices": choices}
-    rendered = _render(tpl, "jinja", tpl.jinja, ctx)
-    parts = [p.strip() for p in rendered.split(SEPARATOR)]
-    unescape = [p.replace("{3}|", SEPARATOR) for p in parts]
+    choices: list[str] | None = None
+    if tpl.answer_choices is not None:
+        text = _render(tpl, "answer_choices", tpl.answer_choices, ctx, strict)
+        choices = [_unescape(c.strip()) for c in text.split(SEPARATOR)]
+    jinja = tpl.jinja
+    if truncate:
+        jinja = jinja.replace("}}", f" | string | truncate({TEXT_VAR_LENGTH}) }}}}")
+    rendered = _render(tpl, "jinja", jinja, {**ctx, "answer_choices": choices}, strict)
+    parts = [_unescape(p).strip() for p in rendered.split(SEPARATOR)]
     return Rendered(
-        source=unescape[0],
-        target=unescape[1] if len(unescape) > 1 else "",
-        answer_choices=[c.replace("{3}|", SEPARATOR) for c in choices],
+        source=parts[0],
+        target=parts[1] if len(parts) > 1 else "",
+        answer_choices=choices or [],
+        parts=parts,
     )
 
 
