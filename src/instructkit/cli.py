@@ -532,10 +532,20 @@ def score(
         groups = [("category", r["per_category"])] + ([("task", r["per_task"])] if per_task else [])
         for label, group in groups:
             table = Table(title=f"{track} track, per {label}")
-            for col in (label, "exact match", "ROUGE-L", "n"):
+            paper = label == "category"
+            cols = (label, "exact match", "ROUGE-L", "n", *(["paper metric"] if paper else []))
+            for col in cols:
                 table.add_column(col, justify="left" if col == label else "right")
             for name, m in group.items():
-                table.add_row(name, f"{m['exact_match']:.2f}", f"{m['rougeL']:.2f}", str(m["n"]))
+                extra = []
+                if paper:
+                    pm = r["paper_metric"][name]
+                    extra = [
+                        f"{pm['value']:.2f} ({'EM' if pm['metric'] == 'exact_match' else 'RL'})"
+                    ]
+                table.add_row(
+                    name, f"{m['exact_match']:.2f}", f"{m['rougeL']:.2f}", str(m["n"]), *extra
+                )
             console.print(table)
     if json_out:
         json_out.write_text(_json.dumps(result, indent=1), encoding="utf-8")

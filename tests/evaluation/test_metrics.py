@@ -141,3 +141,52 @@ def test_scorer_parity_on_real_references(superni_root: Path) -> None:
     official = score_predictions(preds, refs, reference_impl=True)
     assert ours == official
     assert ours["default"]["missing"] > 0 and 0 < ours["default"]["overall"]["exact_match"] < 100
+
+
+def test_majority_class_never_learns_from_the_evaluated_instances() -> None:
+    from instructkit.evaluation.baselines import majority_class
+    from instructkit.evaluation.run import aggregate, baseline_predictions
+    from instructkit.tasks import Example, Instance, Task
+
+    t = Task(
+        name="t",
+        definition="d",
+        positive_examples=[Example(input="q", output="no")],
+        instances=[
+            Instance(id="e1", input="a", outputs=["yes"]),
+            Instance(id="t1", input="b", outputs=["maybe"]),
+            Instance(id="t2", input="c", outputs=["maybe"]),
+        ],
+    )
+    # One evaluation instance: counting it would predict its own label (an oracle).
+    preds = baseline_predictions([t], {"t": t.instances[:1]}, majority_class)
+    assert preds[0].prediction == "maybe"  # from the examples and unevaluated instances
+    assert aggregate(preds)["overall"]["exact_match"] == 0.0
+    only_demo = t.model_copy(update={"instances": t.instances[:1]})
+    assert (
+        baseline_predictions([only_demo], {"t": only_demo.instances}, majority_class)[0].prediction
+        == "no"
+    )
+
+
+def test_paper_metric_per_superni_category() -> None:
+    from instructkit.evaluation.scoring import paper_metric
+
+    em = {
+        "Textual Entailment",
+        "Cause Effect Classification",
+        "Coreference Resolution",
+        "Dialogue Act Recognition",
+        "Answerability Classification",
+        "Word Analogy",
+    }
+    rl = {
+        "Overlap Extraction",
+        "Keyword Tagging",
+        "Question Rewriting",
+        "Title Generation",
+        "Data to Text",
+        "Grammar Error Correction",
+    }
+    assert {paper_metric(c) for c in em} == {"exact_match"}
+    assert {paper_metric(c) for c in rl} == {"rougeL"}

@@ -252,14 +252,20 @@ def _generate_into(
 def baseline_predictions(
     tasks: Sequence[Task],
     instances: dict[str, list[Instance]],
-    fn: Callable[[Task, Instance], str],
+    fn: Callable[..., str],
 ) -> list[Prediction]:
-    """Predictions of a heuristic baseline over the given instances of each task."""
-    return [
-        Prediction(i.id, t.name, t.category, t.cluster or "", fn(t, i), list(i.outputs))
-        for t in tasks
-        for i in instances[t.name]
-    ]
+    """Predictions of a heuristic baseline over the given instances of each task; the
+    baseline is told which instances are evaluated (it may not learn from them)."""
+    out = []
+    for t in tasks:
+        evaluated = frozenset(i.id for i in instances[t.name])
+        out += [
+            Prediction(
+                i.id, t.name, t.category, t.cluster or "", fn(t, i, evaluated), list(i.outputs)
+            )
+            for i in instances[t.name]
+        ]
+    return out
 
 
 def aggregate(

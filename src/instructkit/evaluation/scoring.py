@@ -31,6 +31,25 @@ class Reference:
     references: list[str]
 
 
+# The metric the SuperNI paper reports per test category: exact match for the six
+# classification-like categories, ROUGE-L for the six generation categories.
+EXACT_MATCH_CATEGORIES = frozenset(
+    {
+        "textual_entailment",
+        "cause_effect_classification",
+        "coreference_resolution",
+        "dialogue_act_recognition",
+        "answerability_classification",
+        "word_analogy",
+    }
+)
+
+
+def paper_metric(category: str) -> str:
+    """``exact_match`` or ``rougeL``: what the SuperNI paper reports for a category."""
+    return "exact_match" if category_key(category) in EXACT_MATCH_CATEGORIES else "rougeL"
+
+
 def category_key(category: str) -> str:
     """The official per-category key: lower case, spaces replaced by underscores."""
     return category.lower().replace(" ", "_")
@@ -141,11 +160,17 @@ def _score_track(
             reference_impl=True,
         )
 
+    per_category = {c: score(g) for c, g in sorted(by_cat.items())}
     return {
         "overall": score(list(range(len(refs)))),
-        "per_category": {c: score(g) for c, g in sorted(by_cat.items())},
+        "per_category": per_category,
         "per_task": {t: score(g) for t, g in sorted(by_task.items())},
         "missing": sum(r.id not in predictions for r in refs),
+        # Beside the official numbers: each category under the metric the paper reports.
+        "paper_metric": {
+            c: {"metric": paper_metric(c), "value": m[paper_metric(c)]}
+            for c, m in per_category.items()
+        },
     }
 
 
