@@ -210,16 +210,18 @@ def audit(
     """Contamination audit: n-gram overlap between evaluation data and the training mixture."""
     from instructkit.experiments.plan import eval_context, make_mixture
     from instructkit.mixtures.audit import audit_corpus, audit_mixture
-    from instructkit.prompts.render import render
+    from instructkit.prompts.render import render_instances
 
     cfg, tasks, split = _config_tasks_split(config)
     n = ngram or cfg.audit.ngram
     train = make_mixture(cfg, tasks, split).examples
     eval_tasks = [tasks[t] for t in split.eval]
     prompts = {
-        t.name: render(cfg.prompt.encoding, t, t.instances[0], eval_context(cfg)).source
+        t.name: rendered[0].source
         for t in eval_tasks
-        if t.instances
+        if (
+            rendered := render_instances(cfg.prompt.encoding, t, t.instances[:1], eval_context(cfg))
+        )
     }
     report = audit_mixture(
         train,
@@ -411,6 +413,11 @@ def eval_cmd(
     source: Annotated[
         Path | None, typer.Option(help="SuperNI folder or task files; default: built-in.")
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Tasks of an experiment config (its held-out tasks; --all: every task)."),
+    ] = None,
+    all_tasks: Annotated[bool, typer.Option("--all", help="With --config: every task.")] = False,
     split: Annotated[str | None, typer.Option(help="train | test (SuperNI folders).")] = "test",
     track: Annotated[str, typer.Option(help="default | xlingual")] = "default",
     tasks: Annotated[str | None, typer.Option(help="Comma-separated task names.")] = None,
@@ -435,26 +442,49 @@ def eval_cmd(
     """Evaluate a model zero-shot on tasks, by generation or rank classification."""
     from instructkit.evaluation.api import evaluate
     from instructkit.models import adapter_for, load_model
-    from instructkit.prompts.render import RenderContext, check_template, render
+    from instructkit.prompts.render import RenderContext, check_template, render_instances
 
     if mode not in ("generate", "rank"):
         raise InstructkitError(f"--mode must be 'generate' or 'rank', not '{mode}'")
     templates = [t.strip() for t in template.split(",") if t.strip()]
     for tid in templates:
         check_template(tid)
-    is_superni_root = source is not None and (source / "tasks").is_dir()
-    chosen = _eval_tasks(source, split if is_superni_root else None, track, tasks, max_instances)
+    if config is not None:
+        # The tasks of an experiment config: its held-out tasks (or every task with --all).
+        _, coll, held = _config_tasks_split(config)
+        names = [t.strip() for t in tasks.split(",")] if tasks else None
+        names = names or (coll.names if all_tasks else held.eval)
+        chosen = [coll[n] for n in names]
+    else:
+        is_superni_root = source is not None and (source / "tasks").is_dir()
+        chosen = _eval_tasks(
+            source, split if is_superni_root else None, track, tasks, max_instances
+        )
     adapter = adapter_for(load_model(model))
     # The one renderer, with the evaluation budget: as `run` renders its held-out tasks.
     ctx = RenderContext(
         count_tokens=adapter.count_tokens, max_source_tokens=max_source_tokens, fewshot=fewshot
     )
     examples = [
-        render(tid, t, i, ctx)
-        for tid in templates
+        e
         for t in chosen
-        for i in t.instances[:max_instances]
+        for e in render_instances(
+            templates,
+            t,
+            t.instances[:max_instances],
+            ctx,
+            warn=lambda m: err_console.print(f"warning: {m}", markup=False, highlight=False),
+        )
     ]
+    if not examples:
+        raise InstructkitError(
+            f"no instance renders with {template} on the chosen tasks: nothing to evaluate"
+        )
+    if mode == "rank" and not any(e.options for e in examples):
+        raise InstructkitError(
+            f"rank classification needs answer options, and no example under {template} "
+            "has any (a PromptSource template with answer_choices, or an OPTIONS template)"
+        )
     metrics = evaluate(
         adapter,
         examples,

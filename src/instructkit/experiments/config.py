@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from instructkit.errors import ConfigError, read_yaml_mapping
 from instructkit.prompts.superni import ENCODINGS
+from instructkit.tasks.datasets import DatasetSpec
 from instructkit.training.config import TrainConfig
 
 
@@ -35,8 +36,22 @@ class TasksConfig(_Strict):
 
     source: str = Field(
         "builtin",
-        description="'builtin' (the generated suite) or a path: a SuperNI folder (tasks/ + "
-        "splits/), a folder of task files, or one task file.",
+        description="'builtin' (the generated suite), 'datasets' (the rows of tasks.datasets), "
+        "another registered task source, or a path: a SuperNI folder (tasks/ + splits/), a "
+        "folder of task files, or one task file.",
+    )
+    datasets: list[DatasetSpec] = Field(
+        default_factory=list,
+        description="source 'datasets': Hugging Face datasets or local JSONL/CSV/Parquet files "
+        "as tasks, with their PromptSource templates and FLAN patterns.",
+    )
+    clusters: dict[str, list[str]] | str | None = Field(
+        None,
+        description="Clusters (FLAN) or task types (T0): a map cluster -> task names, or a "
+        "YAML file of one; overrides the tasks' own clusters.",
+    )
+    clusters_from_categories: bool = Field(
+        False, description="Use each task's category as its cluster (SuperNI categories)."
     )
     n_instances: int = Field(120, ge=1, description="Instances generated per built-in task.")
     builtin_seed: int = Field(1234, description="Seed of the built-in suite's generator.")
@@ -208,6 +223,12 @@ class EvalConfig(_Strict):
     max_source_tokens: int = Field(512, ge=8, description="Source truncated from the left.")
     stop: list[str] = Field(
         default_factory=lambda: ["\n"], description="A prediction ends at the first of these."
+    )
+    templates: list[str] | None = Field(
+        None,
+        description="Templates the held-out tasks are evaluated with (default: "
+        "prompt.encoding); 'family:*' is every template of a family (T0: "
+        "'promptsource:*'). With several, numbers are also reported per template.",
     )
     chat_template: bool = Field(
         False,

@@ -41,7 +41,7 @@ from instructkit.mixtures.split import Split
 from instructkit.models.adapters import FamilyAdapter, adapter_for
 from instructkit.models.loading import load_model, load_pretrained
 from instructkit.prompts.example import PromptedExample
-from instructkit.prompts.render import canonical_id, render
+from instructkit.prompts.render import canonical_id, render_instances
 from instructkit.tasks.collection import TaskCollection
 from instructkit.tasks.superni import write_json_atomic
 
@@ -165,6 +165,34 @@ def tune(
         # The saved model supersedes the optimizer checkpoints of this run.
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     return adapter, tr.losses
+
+
+def per_template_scores(
+    config: ExperimentConfig,
+    examples: list[PromptedExample],
+    categories: dict[str, str],
+) -> list[Score]:
+    """The model's numbers per template, from the run's prediction and option-score files
+    (only the lines that answer these examples)."""
+    slots = {(e.instance_id, e.template, e.key) for e in examples}
+    templates = sorted({e.template for e in examples})
+    from instructkit.evaluation.evaluator import read_option_scores
+    from instructkit.evaluation.run import read_predictions
+
+    out: list[Score] = []
+    for tag, system in (("before", "before tuning"), ("after", "after tuning")):
+        preds = read_predictions(config.run_dir / f"predictions_{tag}.jsonl")
+        ranked = read_option_scores(config.run_dir / f"rank_{tag}.jsonl")
+        for tpl in templates:
+            mine = [p for p in preds if p.template == tpl and p.slot in slots]
+            if not mine:
+                continue
+            metrics = aggregate(mine)
+            rs = [r for r in ranked if r.template == tpl and r.slot in slots]
+            if rs:
+                add_rank_accuracy(metrics, rs)
+            out += scores_from_metrics(system, metrics, tpl, categories)
+    return out
 
 
 def prepare_run(config: ExperimentConfig) -> tuple[TaskCollection, Split]:
@@ -295,10 +323,11 @@ def run_experiment(
     adapter = adapter_for(loaded)
     count = adapter.count_tokens
     ctx = eval_context(config, count)
+    templates = config.eval.templates or [config.prompt.encoding]
     eval_examples = [
-        render(config.prompt.encoding, t, i, ctx)
+        e
         for t in eval_tasks
-        for i in eval_instances[t.name]
+        for e in render_instances(templates, t, eval_instances[t.name], ctx, warn=console.print)
     ]
     if config.eval.rank_classification:
         result.rows["chance"] = chance_accuracy(eval_examples)
@@ -358,8 +387,9 @@ def run_experiment(
     result.rows[f"{name} (after tuning)"] = generate_on(
         adapter, "after", "evaluating (after tuning)", show_progress, tuned_name
     )
-    template = canonical_id(config.prompt.encoding)
     categories = {t.name: t.category.lower().replace(" ", "_") for t in eval_tasks}
+    used = sorted({e.template for e in eval_examples})
+    template = used[0] if len(used) == 1 else canonical_id(config.prompt.encoding)
     systems = {
         **{b: b for b in ALL_BASELINES},
         "chance": "chance",
@@ -368,6 +398,9 @@ def run_experiment(
     }
     for label, metrics in result.rows.items():
         result.scores += scores_from_metrics(systems[label], metrics, template, categories)
+    if len(used) > 1:
+        # Several templates: the model's numbers per template too (T0's spread).
+        result.scores += per_template_scores(config, eval_examples, categories)
 
     result.seconds = time.perf_counter() - t0
     metrics = {

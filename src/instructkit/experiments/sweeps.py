@@ -43,7 +43,7 @@ from instructkit.experiments.sweep_config import (
 )
 from instructkit.models.adapters import adapter_for
 from instructkit.models.loading import load_model
-from instructkit.prompts.render import canonical_id, render
+from instructkit.prompts.render import canonical_id, render_instances
 
 __all__ = [
     "BUILTIN_SWEEPS",
@@ -73,7 +73,9 @@ def _other_templates(cfg: ExperimentConfig, templates: list[str], console: Conso
     out: list[Score] = []
     for tid in templates:
         examples = [
-            render(tid, tasks[t], i, ctx) for t in split.eval for i in tasks[t].instances[:n]
+            e
+            for t in split.eval
+            for e in render_instances(tid, tasks[t], tasks[t].instances[:n], ctx)
         ]
         scores = score_examples(
             cfg,

@@ -27,7 +27,13 @@ import numpy as np
 
 from instructkit.errors import InstructkitError
 from instructkit.prompts.example import PromptedExample
-from instructkit.prompts.render import RenderContext, TokenCounter, check_template, render
+from instructkit.prompts.render import (
+    RenderContext,
+    TokenCounter,
+    check_template,
+    expand,
+    render,
+)
 from instructkit.registry import Registry
 from instructkit.tasks.collection import TaskCollection
 
@@ -233,6 +239,8 @@ def build_mixture(
     for name in task_names:
         task = tasks[name]
         pool = []
+        # ``family:*`` stands for every template of the family that applies to the task.
+        choices = [x for n in names for x in expand(n, task)]
         for inst in task.instances[skip:][:max_per_task]:
             if target == "random" and len(inst.outputs) > 1:
                 pick = random.Random(f"{seed}:target:{name}:{inst.id}").randrange(len(inst.outputs))
@@ -245,9 +253,13 @@ def build_mixture(
                         ]
                     }
                 )
-            if redraw and len(names) > 1:
-                alternatives[(name, inst.id)] = [render(n, task, inst, ctx) for n in names]
-            pool.append(render(names[0] if len(names) == 1 else rng.choice(names), task, inst, ctx))
+            if redraw and len(choices) > 1:
+                alts = [e for e in (render(n, task, inst, ctx) for n in choices) if e.targets]
+                if alts:
+                    alternatives[(name, inst.id)] = alts
+            ex = render(choices[0] if len(choices) == 1 else rng.choice(choices), task, inst, ctx)
+            if ex.targets:  # a template that does not apply to the row gives no example
+                pool.append(ex)
         pools[name] = pool
     mixture = mixture_from_pools(
         pools,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -314,3 +315,89 @@ def apply_template(
             )
         )
     return out
+
+
+def render_expression(expr: str, row: dict[str, Any], *, where: str) -> str:
+    """A Jinja expression (``{{ ... }}``) over a data row, in the sandbox; one line naming
+    ``where`` when it does not render."""
+    try:
+        return str(_STRICT_ENV.from_string(expr).render(**row))
+    except jinja2.UndefinedError as e:
+        raise TemplateError(
+            where, None, _undefined_field(e), f"undefined in the data ({e})"
+        ) from None
+    except SecurityError as e:
+        raise TemplateError(where, None, None, f"refused by the sandbox ({e})") from None
+    except (jinja2.TemplateError, TypeError, ValueError, IndexError, KeyError) as e:
+        raise TemplateError(
+            where, None, None, f"does not render ({type(e).__name__}: {e})"
+        ) from None
+
+
+@lru_cache(maxsize=64)
+def _task_templates(file: str) -> tuple[PromptSourceTemplate, ...]:
+    path = Path(file)
+    if path.is_dir():
+        path = path / "templates.yaml"
+    return tuple(load_templates_file(path))
+
+
+def task_templates(task: Any) -> list[PromptSourceTemplate]:
+    """The PromptSource templates a dataset task carries (``Task.extra['promptsource']``):
+    all of its file, the listed ones, or only ``original_task`` ones."""
+    spec = task.extra.get("promptsource")
+    if not isinstance(spec, dict):
+        return []
+    tpls = list(_task_templates(spec["file"]))
+    if spec.get("original_task_only"):
+        tpls = [t for t in tpls if t.metadata.original_task]
+    names = spec.get("names")
+    if names:
+        known = {t.name for t in tpls} | {t.id for t in tpls}
+        for n in names:
+            if n not in known:
+                from instructkit.errors import UnknownNameError
+
+                raise UnknownNameError(f"PromptSource template of {task.name}", n, sorted(known))
+        tpls = [t for t in tpls if t.name in names or t.id in names]
+    return tpls
+
+
+def _family_names(task: Any) -> list[str]:
+    return [t.name for t in task_templates(task)] if task is not None else []
+
+
+def _family_render(name: str, task: Any, instance: Any, ctx: Any) -> PromptedExample:
+    tpl = next((t for t in task_templates(task) if name in (t.name, t.id)), None)
+    if tpl is None:
+        from instructkit.errors import UnknownNameError
+
+        raise UnknownNameError(f"PromptSource template of {task.name}", name, _family_names(task))
+    # One draw per (instance, run seed) for templates that use ``choice``.
+    seed = zlib.crc32(f"{ctx.seed}:{instance.id}".encode())
+    r = render(tpl, instance.fields, seed=seed)
+    return PromptedExample(
+        task=task.name,
+        instance_id=instance.id,
+        template=f"promptsource:{tpl.name}",
+        source=r.source,
+        targets=[r.target] if r.target else [],  # no target: the row is not rendered (T0)
+        options=r.answer_choices,
+        category=task.category,
+        cluster=task.cluster or "",
+    )
+
+
+def _family() -> Any:
+    from instructkit.prompts.render import TemplateFamily
+
+    return TemplateFamily(
+        "promptsource",
+        _family_names,
+        _family_render,
+        "PromptSource templates of dataset tasks (T0 / P3), with answer choices as options",
+        accepts=lambda name: bool(name),
+    )
+
+
+FAMILY = _family()

@@ -79,6 +79,8 @@ TEMPLATE_FAMILIES: Registry[TemplateFamily] = Registry(
 TEMPLATE_FAMILIES.register_lazy("superni", "instructkit.prompts.superni:FAMILY")
 TEMPLATE_FAMILIES.register_lazy("natinst", "instructkit.prompts.natinst:FAMILY")
 TEMPLATE_FAMILIES.register_lazy("flan", "instructkit.prompts.flan:FAMILY")
+TEMPLATE_FAMILIES.register_lazy("promptsource", "instructkit.prompts.promptsource:FAMILY")
+TEMPLATE_FAMILIES.register_lazy("flan-patterns", "instructkit.prompts.flan_patterns:FAMILY")
 
 
 def split_template_id(template_id: str) -> tuple[TemplateFamily, str]:
@@ -135,6 +137,48 @@ def render(
     check_template(template_id)
     family, name = split_template_id(template_id)
     return family.render(name, task, instance, ctx or RenderContext())
+
+
+def expand(template_id: str, task: Task) -> list[str]:
+    """The template ids ``template_id`` stands for on a task: ``family:*`` is every
+    template of the family that applies to the task, anything else itself."""
+    family, name = split_template_id(template_id)
+    if name != "*":
+        return [template_id]
+    return [f"{family.name}:{n}" for n in family.names(task)]
+
+
+def render_instances(
+    template_ids: Sequence[str] | str,
+    task: Task,
+    instances: Sequence[Instance],
+    ctx: RenderContext | None = None,
+    *,
+    warn: Callable[[str], None] | None = None,
+) -> list[PromptedExample]:
+    """Every instance under every template (``family:*`` expanded for the task). An
+    example without a target (a PromptSource template that does not apply to the row) is
+    left out, as T0 leaves it out; a template that does not render on a row leaves that
+    row out with one line per template through ``warn`` (the rows that render are kept)."""
+    from instructkit.errors import InstructkitError
+
+    ids = [template_ids] if isinstance(template_ids, str) else list(template_ids)
+    out: list[PromptedExample] = []
+    for tid in [x for t in ids for x in expand(t, task)]:
+        failed, first = 0, ""
+        for inst in instances:
+            try:
+                ex = render(tid, task, inst, ctx)
+            except InstructkitError as e:
+                failed, first = failed + 1, first or str(e)
+                continue
+            if ex.targets:
+                out.append(ex)
+        if failed and warn is not None:
+            warn(
+                f"{task.name}: template {tid}: {failed} of {len(instances)} rows left out: {first}"
+            )
+    return out
 
 
 def drop_to_fit(build: Callable[[int], str], n: int, ctx: RenderContext) -> tuple[str, int]:

@@ -79,6 +79,9 @@ class Task(BaseModel):
     # FLAN / PromptSource
     cluster: str | None = None
     answer_choices: list[str] | None = None
+    # Source-specific data that template families read (dataset tasks: the PromptSource
+    # templates file, FLAN's patterns and field map); plain data, no prompt objects.
+    extra: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def category(self) -> str:
