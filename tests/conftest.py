@@ -36,3 +36,5 @@ def _isolated_cache(
 ) -> None:
     # Tests never write into the user's cache.
     monkeypatch.setenv("INSTRUCTKIT_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    # Shipped configs name their data under $INSTRUCTKIT_DATA: the reference data here.
+    monkeypatch.setenv("INSTRUCTKIT_DATA", str(SHARED_DATA))

@@ -297,8 +297,25 @@ def parse_config(data: dict[str, Any], path: str | Path | None = None) -> Experi
         raise ConfigError(path, loc, msg) from None
 
 
+def builtin_config_path(name: str) -> Path:
+    """An experiment config shipped with the package (``builtin:<name>``)."""
+    from importlib.resources import files
+
+    from instructkit.errors import UnknownNameError
+
+    folder = files("instructkit") / "configs" / "experiments"
+    names = sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+    if name not in names:
+        raise UnknownNameError("built-in experiment config", name, names)
+    return Path(str(folder / f"{name}.yaml"))
+
+
 def load_config(path: str | Path) -> ExperimentConfig:
-    """Read and validate a YAML experiment config."""
+    """Read and validate a YAML experiment config (or ``builtin:<name>``)."""
+    if str(path).startswith("builtin:"):
+        path = builtin_config_path(str(path).removeprefix("builtin:"))
     return parse_config(read_yaml_mapping(path, "config file"), path)
 
 

@@ -14,13 +14,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from instructkit.errors import TaskFormatError
 from instructkit.tasks.collection import TaskCollection
 from instructkit.tasks.schema import Instance, Task
 
 LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+DATA_ROOT_DEFAULT = "../shared/data"  # the reference data beside a checkout
+
+
+def expand_path(value: str) -> str:
+    """``$INSTRUCTKIT_DATA`` (default ``../shared/data``), other variables and ``~``."""
+    import os
+
+    root = os.environ.get("INSTRUCTKIT_DATA", DATA_ROOT_DEFAULT)
+    value = value.replace("${INSTRUCTKIT_DATA}", root).replace("$INSTRUCTKIT_DATA", root)
+    return os.path.expanduser(os.path.expandvars(value))
+
+
+def shipped_flan_maps() -> dict[str, Any]:
+    """The FLAN field maps shipped for the T0 held-out datasets (``flan: <name>``)."""
+    from importlib.resources import files
+
+    import yaml
+
+    text = (files("instructkit") / "configs" / "flan_field_maps.yaml").read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text))
 
 
 class FlanSpec(BaseModel):
@@ -30,6 +50,7 @@ class FlanSpec(BaseModel):
 
     patterns: str | None = Field(
         None,
+        validate_default=True,
         description="FLAN's collection: a JSON export (dataset -> [[input, target], ...] under "
         "'v1'/'v2') or a FLAN checkout's flan/templates.py or flan/v2/templates.py (read "
         "without importing it); default: the shipped field maps' patterns file.",
@@ -51,6 +72,11 @@ class FlanSpec(BaseModel):
         description="The answer: a Jinja expression (e.g. '{{ label }}' as an index into "
         "options, or text); with options and an integer, the option at that index.",
     )
+
+    @field_validator("patterns")
+    @classmethod
+    def _expand(cls, v: str | None) -> str:
+        return expand_path(v or "${INSTRUCTKIT_DATA}/flan/patterns.json")
 
 
 class DatasetSpec(BaseModel):
@@ -81,7 +107,26 @@ class DatasetSpec(BaseModel):
     original_task_only: bool = Field(
         False, description="Only templates whose metadata says original_task: true (T0)."
     )
-    flan: FlanSpec | None = Field(None, description="FLAN's templates for this dataset.")
+    flan: FlanSpec | None = Field(
+        None,
+        description="FLAN's templates for this dataset: a field map, or the name of a shipped "
+        "one (rte, cb, anli, copa, wic, wsc, winogrande).",
+    )
+
+    @field_validator("path", "templates")
+    @classmethod
+    def _expand(cls, v: str | None) -> str | None:
+        return expand_path(v) if v is not None else None
+
+    @field_validator("flan", mode="before")
+    @classmethod
+    def _shipped(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            maps = shipped_flan_maps()
+            if v not in maps:
+                raise ValueError(f"no shipped FLAN field map '{v}'; shipped: {', '.join(maps)}")
+            return maps[v]
+        return v
 
 
 def _data_files(spec: DatasetSpec) -> tuple[str, dict[str, Any]] | None:
