@@ -106,9 +106,8 @@ def main() -> int:
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"float32 matmul rate: {matmul_gflops():.0f} GFLOP/s")
     for k, v in med.items():
-        print(
-            f"{k}: median {v:.2f} s over {args.rounds} rounds ({', '.join(f'{t:.2f}' for t in times[k])})"
-        )
+        each = ", ".join(f"{t:.2f}" for t in times[k])
+        print(f"{k}: median {v:.2f} s over {args.rounds} rounds ({each})")
     print(
         f"whole-process speed-up: {med['rouge_score reference'] / med['instructkit score']:.1f}x; "
         f"identical overall numbers: {same} (EM {ours['exact_match']}, ROUGE-L {ours['rougeL']})"

@@ -510,7 +510,22 @@ def eval_cmd(
     for name, m in [*metrics["per_task"].items(), ("overall", metrics["overall"])]:
         table.add_row(name, *(f"{m[c]:.2f}" for c in cols))
     console.print(table)
-    if len(templates) > 1:
+    if mode == "rank" and metrics.get("spread_over_templates"):
+        from instructkit.evaluation.rank import chance_accuracy
+
+        chance = chance_accuracy(examples)["per_task"]
+        t0 = Table(title="accuracy over templates per task (T0): median and IQR")
+        for col in ("task", "templates", "median", "Q1", "Q3", "IQR", "chance"):
+            t0.add_column(col, justify="left" if col == "task" else "right")
+        for name, sp in metrics["spread_over_templates"].items():
+            t0.add_row(
+                name,
+                str(sp["templates"]),
+                *(f"{sp[k]:.1f}" for k in ("median", "q1", "q3", "iqr")),
+                f"{chance.get(name, {}).get('accuracy', 0.0):.1f}",
+            )
+        console.print(t0)
+    if len(templates) > 1 or any(t.endswith(":*") for t in templates):
         per = Table(title="per task and template" if mode == "rank" else "per template")
         if mode == "rank":
             for col in ("task", "template", "accuracy"):

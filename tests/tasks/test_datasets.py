@@ -77,10 +77,8 @@ def test_promptsource_and_flan_families_on_t0_rows() -> None:
             assert (e.options == []) == turned
             if not turned:
                 assert (
-                    (e.targets[0] in options
-                    and "OPTIONS:\n- " in e.source)
-                    or "{options_}" not in patterns[name][k][0]
-                )
+                    e.targets[0] in options and "OPTIONS:\n- " in e.source
+                ) or "{options_}" not in patterns[name][k][0]
     used = {f for a, b in patterns["rte"] for _, f, _, _ in string.Formatter().parse(a + b) if f}
     assert used <= {"premise", "hypothesis", "options_", "answer"}
 
@@ -153,3 +151,12 @@ def test_t0_run_and_eval_over_all_templates_at_tiny_scale(tmp_path: Path) -> Non
     spread = metrics["spread_over_templates"]
     assert set(spread) == {"rte", "cb", "anli", "copa", "wic", "wsc", "winogrande"}
     assert all(s["templates"] >= 3 for s in spread.values())
+
+
+@needs_data
+def test_sweep_base_may_name_a_shipped_config(tmp_path: Path) -> None:
+    from instructkit.experiments.sweeps import cells, load_sweep
+
+    p = tmp_path / "s.yaml"
+    p.write_text("kind: loco\nname: fl\nclusters: [nli, coreference]\nbase: builtin:flan_loco\n")
+    assert [k for k, _ in cells(load_sweep(p))] == ["held_out=nli", "held_out=coreference"]

@@ -4,8 +4,9 @@ and reports read one, before any model is loaded."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from instructkit.errors import ConfigError, UnknownNameError, read_yaml_mapping
 from instructkit.experiments.config import ExperimentConfig
@@ -22,7 +23,20 @@ class SweepConfig(BaseModel):
     kind: str = Field(description="Which study: a registered sweep kind (experiments.kinds).")
     name: str = Field(description="Experiment name in the store and the report folder.")
     store: str = Field("runs/results.sqlite", description="SQLite results store.")
-    base: ExperimentConfig = Field(default_factory=ExperimentConfig, description="Base run.")
+    base: ExperimentConfig = Field(
+        default_factory=ExperimentConfig,
+        description="Base run: a config mapping, or the path of one (or builtin:<name>).",
+    )
+
+    @field_validator("base", mode="before")
+    @classmethod
+    def _base_from_file(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            from instructkit.experiments.config import load_config
+
+            return load_config(v).model_dump()
+        return v
+
     clusters: list[str] = Field(
         default_factory=list,
         description="loco: the held-out clusters; clusters: the order in which training "
