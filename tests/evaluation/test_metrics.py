@@ -190,3 +190,27 @@ def test_paper_metric_per_superni_category() -> None:
     }
     assert {paper_metric(c) for c in em} == {"exact_match"}
     assert {paper_metric(c) for c in rl} == {"rougeL"}
+
+
+def test_stem_cache_between_processes(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from instructkit.evaluation.fast_rouge import FastRougeL, stem_cache_path
+    from instructkit.evaluation.metrics import rouge_l_reference
+
+    monkeypatch.setenv("INSTRUCTKIT_CACHE", str(tmp_path))
+    first = FastRougeL()
+    pairs = [("The cats were running quickly", "a cat runs quick"), ("studies", "studying")]
+    want = [first.score(p, r) for p, r in pairs]
+    first.save_stems(stem_cache_path())
+    assert stem_cache_path().exists()
+    second = FastRougeL()
+    second.load_stems(stem_cache_path())
+    assert second._stems and [second.score(p, r) for p, r in pairs] == want
+    assert want == [rouge_l_reference(p, r) for p, r in pairs]
+    # A damaged cache is not used: the stems are computed again.
+    bad = {w: "zzz" for w in json.loads(stem_cache_path().read_text())}
+    stem_cache_path().write_text(json.dumps(bad))
+    third = FastRougeL()
+    third.load_stems(stem_cache_path())
+    assert not third._stems and [third.score(p, r) for p, r in pairs] == want

@@ -92,6 +92,43 @@ class FastRougeL:
         self._texts: dict[str, list[int]] = {}
         self._vocab: dict[str, int] = {}
 
+    def load_stems(self, path: Path) -> None:
+        """Stems computed by an earlier process (same nltk version: see
+        :func:`stem_cache_path`); a missing or unreadable file is ignored."""
+        import json
+
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if not isinstance(data, dict):
+            return
+        stems = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+        # A spot check of 64 entries against the stemmer: a damaged file is not used.
+        words = list(stems)
+        for w in words[:: max(1, len(words) // 64)]:
+            if stems[w] != (self._stemmer.stem(w) if len(w) > 3 else w):
+                return
+        self._stems.update(stems)
+        self._saved = len(self._stems)
+
+    def save_stems(self, path: Path) -> None:
+        """Write the stems for later processes when new words were stemmed (temporary file,
+        then rename); a cache folder that cannot be written is no error."""
+        import json
+        import os
+
+        if len(self._stems) <= getattr(self, "_saved", 0):
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self._stems, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+            self._saved = len(self._stems)
+        except OSError:
+            pass
+
     def _stem(self, word: str) -> str:
         s = self._stems.get(word)
         if s is None:
@@ -119,3 +156,14 @@ class FastRougeL:
         """ROUGE-L F-measure of a prediction against one reference (0..1)."""
         p, r = self.ids(prediction), self.ids(reference)
         return fmeasure_from_lcs(lcs_length(r, p), len(p), len(r))
+
+
+def stem_cache_path() -> Path:
+    """Where stems persist between processes: ``$INSTRUCTKIT_CACHE`` (or
+    ~/.cache/instructkit) / ``stems-nltk<version>.json``; keyed by nltk's version, since a
+    stem is a function of the word and the stemmer only."""
+    import os
+    from importlib.metadata import version
+
+    root = Path(os.environ.get("INSTRUCTKIT_CACHE", Path.home() / ".cache" / "instructkit"))
+    return root / f"stems-nltk{version('nltk')}-porter.json"

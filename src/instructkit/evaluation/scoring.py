@@ -191,7 +191,16 @@ def score_predictions(
     tracks: dict[str, list[Reference]] = defaultdict(list)
     for r in references:
         tracks[r.track].append(r)
-    return {
+    english = None
+    if not reference_impl and "default" in tracks:
+        # Porter stems persist between processes (keyed by nltk's version): stemming
+        # each distinct word is most of the cost of scoring a test set.
+        from instructkit.evaluation.fast_rouge import stem_cache_path
+        from instructkit.evaluation.metrics import fast_scorer
+
+        english = fast_scorer(None)
+        english.load_stems(stem_cache_path())
+    result = {
         track: _score_track(
             predictions,
             refs,
@@ -200,3 +209,6 @@ def score_predictions(
         )
         for track, refs in tracks.items()
     }
+    if english is not None:
+        english.save_stems(stem_cache_path())
+    return result
