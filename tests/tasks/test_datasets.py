@@ -135,6 +135,10 @@ def test_t0_run_and_eval_over_all_templates_at_tiny_scale(tmp_path: Path) -> Non
     split = make_split(cfg, load_tasks(cfg))
     assert sorted(split.eval) == ["anli", "cb", "rte"]
     result = run_experiment(cfg, show_progress=False)
+    # Baselines answer the same prompted examples, against the templates' targets: with no
+    # demonstration, copying the demo output (nothing) is never right.
+    demo = result.rows["copy demo"]["overall"]
+    assert demo["exact_match"] == 0.0 and demo["n"] == result.rows["chance"]["overall"]["n"]
     acc = [s for s in result.scores if s.metric == "accuracy" and s.system == "after tuning"]
     templates = {s.template for s in acc if s.task == "*" and s.category == "*"}
     assert len(templates) > 5  # per PromptSource template, beside the pooled number

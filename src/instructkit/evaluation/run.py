@@ -268,6 +268,38 @@ def baseline_predictions(
     return out
 
 
+def example_baseline_predictions(
+    examples: Sequence[PromptedExample],
+    tasks: Mapping[str, Task],
+    fn: Callable[..., str],
+) -> list[Prediction]:
+    """A heuristic baseline on prompted examples, scored against each example's targets
+    (what the model is scored against under that template), as the model's predictions
+    are; the baseline is told which instances are evaluated."""
+    evaluated: dict[str, set[str]] = defaultdict(set)
+    for e in examples:
+        evaluated[e.task].add(e.instance_id)
+    by_id = {
+        (name, i.id): i
+        for name in evaluated
+        for i in tasks[name].instances
+        if i.id in evaluated[name]
+    }
+    return [
+        Prediction(
+            e.instance_id,
+            e.task,
+            e.category,
+            e.cluster,
+            fn(tasks[e.task], by_id[(e.task, e.instance_id)], frozenset(evaluated[e.task])),
+            list(e.targets),
+            e.template,
+            e.key,
+        )
+        for e in examples
+    ]
+
+
 def aggregate(
     preds: Sequence[Prediction], *, xlingual_tokenizer: str | None = None, bootstrap: bool = False
 ) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from instructkit.evaluation.baselines import ALL_BASELINES
 from instructkit.evaluation.evaluator import Evaluator, GenerationConfig
 from instructkit.evaluation.rank import chance_accuracy
 from instructkit.evaluation.results import Score, scores_from_metrics
-from instructkit.evaluation.run import aggregate, baseline_predictions
+from instructkit.evaluation.run import aggregate, example_baseline_predictions
 from instructkit.experiments.config import ExperimentConfig, dump_config
 from instructkit.experiments.plan import (
     eval_context,
@@ -312,9 +312,6 @@ def run_experiment(
     eval_instances = {t.name: t.instances[:n_eval] for t in eval_tasks}
 
     result = RunResult(run_dir=run_dir, split=split)
-    for label, fn in ALL_BASELINES.items():
-        preds = baseline_predictions(eval_tasks, eval_instances, fn)
-        result.rows[label] = aggregate(preds)
 
     loaded = load_model(
         config.model.name, seed=config.seed, trust_remote_code=config.model.trust_remote_code
@@ -329,6 +326,11 @@ def run_experiment(
         for t in eval_tasks
         for e in render_instances(templates, t, eval_instances[t.name], ctx, warn=console.print)
     ]
+    # The baselines answer the same prompted examples as the model, against the same
+    # targets (a dataset task's references come from its templates).
+    by_name = {t.name: t for t in eval_tasks}
+    for label, fn in ALL_BASELINES.items():
+        result.rows[label] = aggregate(example_baseline_predictions(eval_examples, by_name, fn))
     if config.eval.rank_classification:
         result.rows["chance"] = chance_accuracy(eval_examples)
 
