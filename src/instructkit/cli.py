@@ -273,7 +273,7 @@ def sweep(
         typer.Argument(
             help="Sweep YAML, or builtin:<name> (loco, clusters, datasets, prompt_tuning, "
             "encoding_matrix, natinst_fields, fewshot, templates, scaling_tasks, "
-            "scaling_instances, scaling_models)."
+            "scaling_instances, scaling_models, flan_loco)."
         ),
     ],
     model: Annotated[

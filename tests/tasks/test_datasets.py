@@ -3,6 +3,7 @@ templates and FLAN's patterns as template families, field maps, one-line errors.
 
 from __future__ import annotations
 
+import csv
 import json
 import string
 from pathlib import Path
@@ -145,6 +146,15 @@ def test_t0_run_and_eval_over_all_templates_at_tiny_scale(tmp_path: Path) -> Non
     store = ResultsStore(tmp_path / "results.sqlite")
     assert store.kind("t0-heldout") == "run"
     store.close()
+    from instructkit.experiments.sweep_report import write_sweep_report
+
+    out = write_sweep_report(tmp_path / "results.sqlite", "t0-heldout", metric="accuracy")
+    report = (out / "report.md").read_text()
+    assert "## Over templates: median (IQR), as T0 reports" in report
+    rows = list(csv.reader((out / "results.csv").open()))
+    pooled = result.rows[next(k for k in result.rows if k.endswith("(after tuning)"))]
+    assert rows[0][-1] == "after tuning" and rows[1][-1] == f"{pooled['overall']['accuracy']:.1f}"
+    assert "chance" in rows[0]
     r = run_cli(
         "eval", "--model", "tiny", "--config", "builtin:t0_heldout", "--all",
         "--template", "promptsource:*", "--mode", "rank", "--max-instances", "2",

@@ -87,6 +87,7 @@ BUILTIN_SWEEPS = (
     "scaling_tasks",
     "scaling_instances",
     "scaling_models",
+    "flan_loco",
 )
 
 

@@ -93,6 +93,10 @@ def sweep_table(
     cells = _ordered_cells(store, experiment, rows)
     sweep_kind = _kind(store, experiment)
     kind = sweep_kind.layout
+    # A cell evaluated with every template of a family ("family:*") also stores a number
+    # per template: its main table takes the pooled one.
+    pooled = {r.cell for r in rows if r.template.endswith(":*")}
+    rows = [r for r in rows if r.cell not in pooled or r.template.endswith(":*")]
     value = {(r.cell, r.system, r.template): r.value for r in rows}
     if kind in ("templates", "datasets"):
         # T0: the spread over evaluation templates of the tuned model, over all held-out
@@ -152,7 +156,10 @@ def sweep_table(
                 [_x(c), *[_fmt(own.get(s)) for s in (*BASELINES, "before tuning", "after tuning")]]
             )
         return kind, header, body
-    header = [sweep_kind.x_label, *SYSTEMS]
+    systems = [*SYSTEMS[:3], "chance", *SYSTEMS[3:]]
+    if not any(system == "chance" for (_, system, _) in value):
+        systems.remove("chance")
+    header = [sweep_kind.x_label, *systems]
     sizes = {r.cell: r.value for r in store.results(experiment=experiment, metric="parameters")}
     if sweep_kind.records_parameters and all(c in sizes for c in cells):
         # SuperNI's model-size curve: models ordered by their number of parameters.
@@ -162,8 +169,53 @@ def sweep_table(
     for c in cells:
         own = {s: v for (cc, s, _), v in value.items() if cc == c}
         size = [f"{sizes[c] / 1e6:.4g}"] if header[1] == PARAMS else []
-        body.append([_x(c), *size, *[_fmt(own.get(s)) for s in SYSTEMS]])
+        body.append([_x(c), *size, *[_fmt(own.get(s)) for s in systems]])
     return kind, header, body
+
+
+def template_spread_table(
+    store: ResultsStore, experiment: str, metric: str = "rougeL"
+) -> tuple[list[str], list[list[str]]] | None:
+    """T0's report of cells evaluated with several templates: per cell and held-out task,
+    the median and IQR over templates before and after tuning; ``None`` when every cell
+    used one template."""
+    every = store.results(experiment=experiment, metric=metric)
+    rows = [r for r in every if r.category == "*" or r.task != "*"]
+    per: dict[tuple[str, str, str], list[float]] = {}
+    for r in rows:
+        if r.system in ("before tuning", "after tuning"):
+            per.setdefault((r.cell, r.task, r.system), []).append(r.value)
+    templates = {(r.cell, r.template) for r in rows if r.system == "after tuning"}
+    cells = _ordered_cells(store, experiment, rows)
+    if not any(sum(1 for c, _ in templates if c == cell) > 2 for cell in cells):
+        return None
+    header = ["cell", "task", "templates", "before: median (IQR)", "after: median (IQR)"]
+    body = []
+    for cell in cells:
+        tasks = sorted({t for c, t, _ in per if c == cell}, key=lambda t: (t != "*", t))
+        for task in tasks:
+            # The pooled number is stored under its own template: leave it out of the spread.
+            spreads = []
+            for system in ("before tuning", "after tuning"):
+                vals = [
+                    r.value
+                    for r in rows
+                    if r.cell == cell
+                    and r.task == task
+                    and r.system == system
+                    and r.template.split(":", 1)[-1] != "*"
+                    and (r.category == "*" if task == "*" else True)
+                ]
+                spreads.append(median_iqr(vals))
+            body.append(
+                [
+                    _x(cell) if "=" in cell else cell,
+                    "all" if task == "*" else task,
+                    str(spreads[1].n),
+                    *(f"{_fmt(sp.median)} ({_fmt(sp.iqr)})" for sp in spreads),
+                ]
+            )
+    return header, body
 
 
 def category_table(
@@ -327,6 +379,11 @@ def write_sweep_report(
         sweep_kind = _kind(store, experiment)
         kind, header, body = sweep_table(store, experiment, metric)
         by_category = category_table(store, experiment, metric)
+        by_template = (
+            template_spread_table(store, experiment, metric)
+            if kind not in ("templates", "datasets")
+            else None
+        )
         timings = store.cells(experiment)
         spreads: dict[str, dict[str, list[float]]] = {}
         if kind in ("templates", "datasets"):
@@ -369,6 +426,16 @@ def write_sweep_report(
         )
         lines += ["## Per category (tuned model)", "", *_markdown_table(cat_header, cat_body)]
         lines += ["", "![categories](categories.png)", ""]
+    if by_template is not None:
+        header_t, body_t = by_template
+        with (out / "templates.csv").open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([header_t, *body_t])
+        lines += [
+            "## Over templates: median (IQR), as T0 reports",
+            "",
+            *_markdown_table(header_t, body_t),
+            "",
+        ]
     lines += ["| cell | model | finished | seconds |", "|---|---|---|---:|"]
     lines += [f"| {c} | {m} | {fin} | {sec:.0f} |" for _, c, m, fin, sec in timings]
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
