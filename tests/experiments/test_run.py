@@ -204,3 +204,17 @@ def test_changed_config_under_the_same_name_gives_fresh_numbers(tmp_path: Path) 
     )
     assert [r.value for r in after] == [systems(fresh)["tiny (after tuning)"]["rougeL"]]
     store.close()
+
+
+def test_training_key_follows_a_local_model_folder(tmp_path: Path) -> None:
+    from instructkit.artifacts import write_manifest
+    from instructkit.experiments.single import training_key
+
+    folder = tmp_path / "tuned"
+    folder.mkdir()
+    cfg = _tiny(tmp_path, "pt", model=str(folder))
+    write_manifest(folder, {"steps": 1})
+    first = training_key(cfg)
+    write_manifest(folder, {"steps": 2})  # the starting model was trained again
+    assert training_key(cfg) != first
+    assert training_key(_tiny(tmp_path, "x")) == training_key(_tiny(tmp_path, "y"))

@@ -82,6 +82,24 @@ def training_key(config: ExperimentConfig) -> dict[str, Any]:
     for k in ("eval_every", "log_with", "save_every"):
         data["train"].pop(k, None)
     data["audit"] = {k: data["audit"][k] for k in ("drop_overlaps", "ngram")}
+    # A model loaded from a local folder (a tuned model, as prompt tuning starts from): what
+    # is in the folder, not only its path.
+    folder = Path(config.model.name)
+    if folder.is_dir():
+        from instructkit.artifacts import fingerprint, read_manifest
+
+        manifest = read_manifest(folder)
+        data["model"]["weights"] = (
+            manifest["fingerprint"]
+            if manifest and "fingerprint" in manifest
+            else fingerprint(
+                sorted(
+                    (p.name, p.stat().st_size, p.stat().st_mtime_ns)
+                    for p in folder.iterdir()
+                    if p.is_file()
+                )
+            )
+        )
     return data
 
 
