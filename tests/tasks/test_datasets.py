@@ -50,6 +50,10 @@ def test_promptsource_and_flan_families_on_t0_rows() -> None:
     rte = tasks["rte"]
     tpls = task_templates(rte)
     assert tpls and all(t.metadata.original_task for t in tpls)
+    from instructkit.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="did you mean"):
+        render_instances("promptsource:GPT-3 stylee", rte, rte.instances[:1])
     exs = render_instances("promptsource:*", rte, rte.instances[:3])
     assert {e.template for e in exs} == {f"promptsource:{t.name}" for t in tpls}
     for e in exs:

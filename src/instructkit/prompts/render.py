@@ -160,16 +160,19 @@ def render_instances(
     example without a target (a PromptSource template that does not apply to the row) is
     left out, as T0 leaves it out; a template that does not render on a row leaves that
     row out with one line per template through ``warn`` (the rows that render are kept)."""
-    from instructkit.errors import InstructkitError
+    from instructkit.prompts.flan_patterns import TemplateFieldError
+    from instructkit.prompts.promptsource import TemplateError
 
     ids = [template_ids] if isinstance(template_ids, str) else list(template_ids)
+    for t in ids:
+        check_template(t)  # a wrong id is an error, not a row that does not render
     out: list[PromptedExample] = []
     for tid in [x for t in ids for x in expand(t, task)]:
         failed, first = 0, ""
         for inst in instances:
             try:
                 ex = render(tid, task, inst, ctx)
-            except InstructkitError as e:
+            except (TemplateError, TemplateFieldError) as e:
                 failed, first = failed + 1, first or str(e)
                 continue
             if ex.targets:
