@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from instructkit.errors import ConfigError, InstructkitError, TaskFormatError
 
@@ -35,8 +36,15 @@ tasks_app = typer.Typer(help="List, show, validate and export tasks.", no_args_i
 app.add_typer(tasks_app, name="tasks")
 prompts_app = typer.Typer(help="Show, list and validate prompt templates.", no_args_is_help=True)
 app.add_typer(prompts_app, name="prompts")
-console = Console()
-err_console = Console(stderr=True)
+# Task data, template text and names are untrusted: printed as text, never as markup. Our
+# own styling goes through Text objects (see _styled).
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
+
+
+def _styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain strings and (text, style) pairs; no markup is parsed."""
+    return Text.assemble(*parts)
 
 
 # ---- run ----------------------------------------------------------------------------
@@ -120,8 +128,10 @@ def split_show(
 
     _, _, split = _config_tasks_split(config)
     console.print(
-        f"[bold]{split.protocol}[/]: {len(split.train)} train, {len(split.eval)} eval, "
-        f"{len(split.excluded)} excluded"
+        _styled(
+            (split.protocol, "bold"),
+            f": {len(split.train)} train, {len(split.eval)} eval, {len(split.excluded)} excluded",
+        )
     )
     for w in split.warnings:
         err_console.print(f"warning: {w}", markup=False, highlight=False)
@@ -194,7 +204,9 @@ def mix_build(
             *([str(tokens.get(name, 0))] if tokens else []),
         )
     if tokens:
-        table.add_row("[bold]total", "1", str(len(mixture)), str(sum(tokens.values())))
+        table.add_row(
+            Text("total", style="bold"), "1", str(len(mixture)), str(sum(tokens.values()))
+        )
     console.print(table)
 
 
@@ -563,16 +575,29 @@ def score(
         score_predictions,
     )
 
-    result = score_predictions(
-        read_prediction_file(predictions),
-        read_references(references),
-        xlingual_tokenizer=xlingual_tokenizer,
-    )
+    preds = read_prediction_file(predictions)
+    refs = read_references(references)
+    ref_ids = {r.id for r in refs}
+    unmatched = sum(1 for i in preds if i not in ref_ids)
+    if unmatched == len(preds):
+        raise TaskFormatError(
+            predictions, "id", f"none of the {len(preds)} ids is in {references}: nothing to score"
+        )
+    if unmatched:
+        err_console.print(
+            f"warning: {unmatched} of {len(preds)} predictions match no reference id",
+            markup=False,
+            highlight=False,
+        )
+    result = score_predictions(preds, refs, xlingual_tokenizer=xlingual_tokenizer)
     for track, r in result.items():
         o = r["overall"]
         console.print(
-            f"[bold]{track} track[/]: exact match {o['exact_match']:.4f}, ROUGE-L "
-            f"{o['rougeL']:.4f} ({o['n']} instances, {r['missing']} without prediction)"
+            _styled(
+                (f"{track} track", "bold"),
+                f": exact match {o['exact_match']:.4f}, ROUGE-L "
+                f"{o['rougeL']:.4f} ({o['n']} instances, {r['missing']} without prediction)",
+            )
         )
         groups = [("category", r["per_category"])] + ([("task", r["per_task"])] if per_task else [])
         for label, group in groups:
@@ -711,36 +736,47 @@ def tasks_show(
     title = t.title or t.name
     console.print(
         Panel.fit(
-            f"[bold]{title}[/]  ({t.name})\n"
-            f"category: {t.category or '-'} · cluster: {t.cluster or '-'} · "
-            f"source: {', '.join(t.source) or '-'} · {len(t.instances)} instances"
+            _styled(
+                (title, "bold"),
+                f"  ({t.name})\n"
+                f"category: {t.category or '-'} · cluster: {t.cluster or '-'} · "
+                f"source: {', '.join(t.source) or '-'} · {len(t.instances)} instances",
+            )
         )
     )
-    if t.prompt:
-        console.print(f"[bold cyan]Prompt:[/] {t.prompt}")
-    console.print(f"[bold cyan]Definition:[/] {t.definition}")
-    if t.emphasis_and_caution:
-        console.print(f"[bold cyan]Emphasis & Caution:[/] {t.emphasis_and_caution}")
-    if t.things_to_avoid:
-        console.print(f"[bold cyan]Things to Avoid:[/] {t.things_to_avoid}")
+    for label, value in (
+        ("Prompt:", t.prompt),
+        ("Definition:", t.definition),
+        ("Emphasis & Caution:", t.emphasis_and_caution),
+        ("Things to Avoid:", t.things_to_avoid),
+    ):
+        if value or label == "Definition:":
+            console.print(_styled((label, "bold cyan"), f" {value or ''}"))
     for kind, exs, color in (
         ("Positive", t.positive_examples, "green"),
         ("Negative", t.negative_examples, "red"),
     ):
         for k, e in enumerate(exs, 1):
-            body = f"[bold]Input:[/] {e.input}\n[bold]Output:[/] {e.output}"
+            body = _styled(("Input:", "bold"), f" {e.input}\n", ("Output:", "bold"), f" {e.output}")
             if e.explanation:
-                body += f"\n[bold]Reason:[/] {e.explanation}"
+                body.append_text(_styled("\n", ("Reason:", "bold"), f" {e.explanation}"))
             if e.suggestion:
-                body += f"\n[bold]Suggestion:[/] {e.suggestion}"
+                body.append_text(_styled("\n", ("Suggestion:", "bold"), f" {e.suggestion}"))
             console.print(
-                Panel(body, title=f"{kind} Example {k}", border_style=color, title_align="left")
+                Panel(
+                    body, title=Text(f"{kind} Example {k}"), border_style=color, title_align="left"
+                )
             )
     for inst in t.instances[:n]:
         console.print(
             Panel(
-                f"[bold]Input:[/] {inst.input}\n[bold]Output:[/] {' | '.join(inst.outputs)}",
-                title=f"Instance {inst.id}",
+                _styled(
+                    ("Input:", "bold"),
+                    f" {inst.input}\n",
+                    ("Output:", "bold"),
+                    f" {' | '.join(inst.outputs)}",
+                ),
+                title=Text(f"Instance {inst.id}"),
                 title_align="left",
             )
         )
@@ -772,7 +808,7 @@ def tasks_validate(
                 load_task_file(f)
             except InstructkitError as e:
                 bad += 1
-                err_console.print(f"[red]error[/] {e}", soft_wrap=True)
+                err_console.print(_styled(("error", "red"), f" {e}"), soft_wrap=True)
             bar.advance(tid)
     console.print(f"{len(files) - bad} of {len(files)} task files valid")
     if bad:
@@ -870,11 +906,13 @@ def prompts_show(
             render(template, t, inst, RenderContext(fewshot=fewshot)) for inst in t.instances[:n]
         ]
     for ex in examples:
-        body = f"[bold]source:[/]\n{ex.source}\n\n[bold]target:[/] {ex.target}"
+        body = _styled(
+            ("source:", "bold"), f"\n{ex.source}\n\n", ("target:", "bold"), f" {ex.target}"
+        )
         if ex.options:
-            body += f"\n[bold]options:[/] {' | '.join(ex.options)}"
+            body.append_text(_styled("\n", ("options:", "bold"), f" {' | '.join(ex.options)}"))
         console.print(
-            Panel(body, title=f"{ex.template} · {ex.instance_id}", title_align="left"),
+            Panel(body, title=Text(f"{ex.template} · {ex.instance_id}"), title_align="left"),
             highlight=False,
         )
 
@@ -917,7 +955,7 @@ def prompts_validate(
             count += len(tpls)
             problems += [str(p) for p in check_promptsource(tpls, rows)]
     for p in problems:
-        err_console.print(f"[red]problem[/] {p}", soft_wrap=True, highlight=False)
+        err_console.print(_styled(("problem", "red"), f" {p}"), soft_wrap=True, highlight=False)
     what = "templates" if path is not None else "built-in tasks"
     console.print(f"{len(problems)} problem(s) in {count} {what}")
     if problems:
@@ -929,7 +967,7 @@ def main() -> None:
     try:
         app()
     except InstructkitError as e:
-        err_console.print(f"[bold red]error:[/] {e}", soft_wrap=True, highlight=False)
+        err_console.print(_styled(("error:", "bold red"), f" {e}"), soft_wrap=True, highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted: run the same command again to resume", highlight=False)

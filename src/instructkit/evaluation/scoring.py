@@ -77,13 +77,24 @@ def read_references(path: str | Path) -> list[Reference]:
     """Read an official reference file."""
     path = Path(path)
     out = []
+    seen: dict[str, int] = {}
     for k, row in _jsonl(path):
         for key in ("id", "task_id", "references"):
             if key not in row:
                 raise TaskFormatError(path, f"line {k}.{key}", "missing")
+        for key in ("id", "task_id"):
+            if not isinstance(row[key], str):
+                raise TaskFormatError(path, f"line {k}.{key}", "expected a string")
         refs = row["references"]
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
             raise TaskFormatError(path, f"line {k}.references", "expected a list of strings")
+        if row["id"] in seen:
+            raise TaskFormatError(
+                path,
+                f"line {k}.id",
+                f"duplicate id '{row['id']}' (first on line {seen[row['id']]})",
+            )
+        seen[row["id"]] = k
         out.append(
             Reference(
                 row["id"],
@@ -93,18 +104,39 @@ def read_references(path: str | Path) -> list[Reference]:
                 refs,
             )
         )
+    if not out:
+        raise TaskFormatError(path, None, "holds no references")
     return out
 
 
 def read_prediction_file(path: str | Path) -> dict[str, str]:
-    """Read predictions (``id`` → ``prediction``); a later line for the same id wins."""
+    """Read predictions (``id`` → ``prediction``), strictly: every line needs a string
+    ``id`` and a string ``prediction`` (a number, a list or null is an error, never coerced),
+    and an id may appear once."""
     path = Path(path)
     out: dict[str, str] = {}
+    first: dict[str, int] = {}
+    duplicates = 0
     for k, row in _jsonl(path):
-        if "id" not in row:
-            raise TaskFormatError(path, f"line {k}.id", "missing")
-        pred = row.get("prediction", "")
-        out[str(row["id"])] = pred if isinstance(pred, str) else str(pred)
+        for key in ("id", "prediction"):
+            if key not in row:
+                others = ", ".join(sorted(set(row) - {"id"})) or "none"
+                hint = f" (other keys: {others})" if key == "prediction" else ""
+                raise TaskFormatError(path, f"line {k}.{key}", f"missing{hint}")
+            if not isinstance(row[key], str):
+                got = type(row[key]).__name__ if row[key] is not None else "null"
+                raise TaskFormatError(path, f"line {k}.{key}", f"expected a string, got {got}")
+        if row["id"] in out:
+            duplicates += 1
+            continue
+        first[row["id"]] = k
+        out[row["id"]] = row["prediction"]
+    if duplicates:
+        raise TaskFormatError(
+            path, "id", f"{duplicates} line(s) repeat an id already given (each id once)"
+        )
+    if not out:
+        raise TaskFormatError(path, None, "holds no predictions")
     return out
 
 

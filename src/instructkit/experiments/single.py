@@ -19,6 +19,7 @@ from typing import Any
 
 from accelerate.utils import set_seed
 from rich.console import Console
+from rich.text import Text
 
 from instructkit.artifacts import claim, write_manifest
 from instructkit.evaluation.api import add_rank_accuracy
@@ -223,7 +224,7 @@ def prepare_run(config: ExperimentConfig) -> tuple[TaskCollection, Split]:
     split = make_split(config, tasks)
     write_json_atomic(config.run_dir / "split.json", split.to_json())
     for w in split.warnings:
-        Console(stderr=True).print(f"warning: {w}", markup=False, highlight=False)
+        Console(stderr=True, markup=False).print(f"warning: {w}", highlight=False)
     return tasks, split
 
 
@@ -231,7 +232,7 @@ def train_experiment(
     config: ExperimentConfig, *, console: Console | None = None, show_progress: bool = True
 ) -> list[float]:
     """Only the tuning part of a run (``instructkit train``); returns the losses."""
-    console = console or Console()
+    console = console or Console(markup=False)
     tasks, split = prepare_run(config)
     loaded = load_model(
         config.model.name, seed=config.seed, trust_remote_code=config.model.trust_remote_code
@@ -269,7 +270,7 @@ def evaluator_for(
             chat_template=ec.chat_template,
         ),
         show_progress=show_progress,
-        notify=(console or Console()).print,
+        notify=(console or Console(markup=False)).print,
     )
 
 
@@ -316,14 +317,17 @@ def run_experiment(
     ``untuned_cache``, the untuned model's predictions are shared through that folder.
     With ``record``, the run's numbers go to ``<output_dir>/results.sqlite`` as experiment
     ``<name>`` of kind ``run`` (sweeps record their cells themselves)."""
-    console = console or Console()
+    console = console or Console(markup=False)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     tasks, split = prepare_run(config)
     run_dir = config.run_dir
     console.print(
-        f"[bold]{config.name}[/]: {len(split.train)} training tasks, {len(split.eval)} held-out "
-        f"tasks ({split.protocol}), encoding {config.prompt.encoding}, model {config.model.name}"
+        Text.assemble(
+            (config.name, "bold"),
+            f": {len(split.train)} training tasks, {len(split.eval)} held-out tasks "
+            f"({split.protocol}), encoding {config.prompt.encoding}, model {config.model.name}",
+        )
     )
     n_eval = config.tasks.eval_instances_per_task
     eval_tasks = [tasks[n] for n in split.eval]

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from instructkit.evaluation.results import Score, scores_from_metrics
 from instructkit.experiments.config import ExperimentConfig
@@ -94,7 +95,7 @@ def run_sweep(
     sweep: SweepConfig, *, console: Console | None = None, show_progress: bool = True
 ) -> int:
     """Run every unfinished cell; returns the number of cells run now."""
-    console = console or Console()
+    console = console or Console(markup=False)
     kind = SWEEP_KINDS.get(sweep.kind)
     store = ResultsStore(sweep.store)
     ran = 0
@@ -102,11 +103,11 @@ def run_sweep(
         for key, cfg in cells(sweep):
             chash = config_hash(cfg)
             if store.is_done(sweep.name, key, chash):
-                console.print(f"[dim]{sweep.name}/{key}: done, skipped[/]")
+                console.print(Text(f"{sweep.name}/{key}: done, skipped", style="dim"))
                 continue
             started = datetime.now(UTC).isoformat(timespec="seconds")
             t0 = time.perf_counter()
-            console.print(f"[bold]{sweep.name}/{key}[/]")
+            console.print(Text(f"{sweep.name}/{key}", style="bold"))
             result = run_experiment(
                 cfg,
                 console=console,
