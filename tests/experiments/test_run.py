@@ -218,3 +218,27 @@ def test_training_key_follows_a_local_model_folder(tmp_path: Path) -> None:
     write_manifest(folder, {"steps": 2})  # the starting model was trained again
     assert training_key(cfg) != first
     assert training_key(_tiny(tmp_path, "x")) == training_key(_tiny(tmp_path, "y"))
+
+
+def test_names_cannot_lead_out_of_the_output_folder(tmp_path: Path) -> None:
+    from instructkit.experiments.config import parse_config
+
+    for bad in ("../escape", "a/b", "..", ""):
+        with pytest.raises(ConfigError, match="cannot name a folder"):
+            parse_config({"name": bad})
+    # A cell named from task data (a cluster called "../x") is refused when used.
+    cfg = _tiny(tmp_path, "ok").model_copy(update={"name": "held_out=../x"})
+    with pytest.raises(ConfigError, match="cannot name a folder"):
+        _ = cfg.run_dir
+    r = run_cli(
+        "run",
+        "--model",
+        "tiny",
+        "--name",
+        "../../evil",
+        "--output-dir",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
+    assert r.returncode == 1 and "cannot name a folder" in r.stderr
+    assert not (tmp_path.parent.parent / "evil").exists()

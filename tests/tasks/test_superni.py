@@ -145,3 +145,16 @@ def test_bad_json_names_line_and_column(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(TaskFormatError, match="file not found"):
         load_task(tmp_path / "nope.json")
+
+
+def test_atomic_writes_follow_the_umask(tmp_path: Path) -> None:
+    import os
+
+    from instructkit.tasks.superni import write_json_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_json_atomic(tmp_path / "x.json", {"a": 1})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o644

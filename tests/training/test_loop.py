@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 from instructkit.models import adapter_for, load_model
@@ -114,3 +116,27 @@ print("same")
 """
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and "same" in r.stdout, r.stderr[-2000:]
+
+
+def test_non_finite_loss_stops_training_without_saving(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from instructkit.errors import ConfigError
+    from instructkit.experiments.config import parse_config
+    from instructkit.models import adapter_for, load_model
+    from instructkit.prompts.example import PromptedExample
+
+    with pytest.raises(ConfigError, match="finite number"):
+        parse_config({"train": {"learning_rate": float("inf")}})
+    ad = adapter_for(load_model("tiny"))
+    ex = [PromptedExample("t", str(i), "x", "abc", ["def"]) for i in range(8)]
+    cfg = TrainConfig(
+        steps=6, learning_rate=1e36, max_grad_norm=1e30, warmup_steps=0, save_every=1,
+        mixed_precision="no",
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="training stopped"):
+        train(ad, ex, cfg, tmp_path, show_progress=False)
+    # The checkpoints on disk are of steps whose loss was finite.
+    for ckpt in tmp_path.glob("checkpoint-*"):
+        state = json.loads((ckpt / "trainer_state.json").read_text())
+        assert all(math.isfinite(x) for x in state["losses"])

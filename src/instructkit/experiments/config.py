@@ -18,6 +18,22 @@ from instructkit.tasks.datasets import DatasetSpec
 from instructkit.training.config import TrainConfig
 
 
+def check_name(name: str, what: str = "name") -> str:
+    """A run, sweep or cell name becomes a folder: one plain path component, never a way
+    out of the output folder."""
+    bad = (
+        not name
+        or name in (".", "..")
+        or any(c in name for c in ("/", "\\", "\0"))
+        or name != name.strip()
+    )
+    if bad:
+        raise ConfigError(
+            None, what, f"{name!r} cannot name a folder (no '/', '\\', '..' or surrounding spaces)"
+        )
+    return name
+
+
 def _check_registered(registry: Any, name: str) -> str:
     """A config value that must name a registry entry (a "did you mean" otherwise)."""
     from instructkit.errors import UnknownNameError
@@ -126,11 +142,15 @@ class MixtureConfig(_Strict):
     temperature: float = Field(
         1.0,
         gt=0,
+        allow_inf_nan=False,
         description="Temperature T: rates ∝ min(scale·n, cap)^(1/T) (seqio); T = 1 is "
         "plain examples-proportional mixing.",
     )
     scale: float = Field(
-        1.0, gt=0, description="seqio's scale: each task's size is multiplied before the cap."
+        1.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seqio's scale: each task's size is multiplied before the cap.",
     )
     template_cap: int | None = Field(None, ge=1, description="Examples per template and task.")
     length: int | None = Field(None, ge=1, description="Stream length; default: all examples.")
@@ -259,8 +279,19 @@ class ExperimentConfig(_Strict):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     save_model: bool = Field(True, description="Save the tuned model (safetensors) in the run.")
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        try:
+            return check_name(v)
+        except ConfigError as e:
+            raise ValueError(e.problem) from None
+
     @property
     def run_dir(self) -> Path:
+        """``<output_dir>/<name>``; the name is checked here too (configs derived with
+        ``model_copy`` skip validation), so a run folder never lies outside output_dir."""
+        check_name(self.name)
         return Path(self.output_dir) / self.name
 
 

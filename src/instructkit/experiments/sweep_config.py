@@ -28,6 +28,16 @@ class SweepConfig(BaseModel):
         description="Base run: a config mapping, or the path of one (or builtin:<name>).",
     )
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        from instructkit.experiments.config import check_name
+
+        try:
+            return check_name(v)
+        except ConfigError as e:
+            raise ValueError(e.problem) from None
+
     @field_validator("base", mode="before")
     @classmethod
     def _base_from_file(cls, v: Any) -> Any:

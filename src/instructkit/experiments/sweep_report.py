@@ -391,6 +391,10 @@ def write_sweep_report(
             spreads = _spreads(every, _ordered_cells(store, experiment, every))
     finally:
         store.close()
+    if out_dir is None:
+        from instructkit.experiments.config import check_name
+
+        check_name(experiment, "experiment")
     out = Path(out_dir) if out_dir else Path(store_path).parent / experiment
     out.mkdir(parents=True, exist_ok=True)
     with (out / "results.csv").open("w", newline="", encoding="utf-8") as f:

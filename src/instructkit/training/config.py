@@ -37,8 +37,10 @@ class TrainConfig(BaseModel):
     steps: int = Field(45, ge=0, description="Optimizer steps.")
     batch_size: int = Field(8, ge=1, description="Examples per device per micro-batch.")
     grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
-    learning_rate: float = Field(1e-4, gt=0, description="Peak learning rate (AdamW).")
-    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    learning_rate: float = Field(
+        1e-4, gt=0, allow_inf_nan=False, description="Peak learning rate (AdamW)."
+    )
+    weight_decay: float = Field(0.0, ge=0, allow_inf_nan=False, description="AdamW weight decay.")
     warmup_steps: int = Field(4, ge=0, description="Linear warm-up steps.")
     schedule: Literal["linear", "cosine", "constant"] = Field(
         "linear", description="Learning-rate schedule after warm-up."
@@ -51,7 +53,9 @@ class TrainConfig(BaseModel):
     mixed_precision: Literal["no", "bf16", "fp16"] = Field(
         "bf16", description="Autocast precision (bf16 also works on CPU)."
     )
-    max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
+    max_grad_norm: float = Field(
+        1.0, gt=0, allow_inf_nan=False, description="Gradient clipping norm."
+    )
     save_every: int = Field(25, ge=0, description="Checkpoint every N steps (0: never).")
     packing: bool = Field(
         False,

@@ -169,6 +169,15 @@ def train(
                     optimizer.zero_grad()
                 loss_sum += summed.detach().float()
             step_loss = float(accelerator.reduce(loss_sum, reduction="sum")) / max(step_tokens, 1)
+            if not math.isfinite(step_loss):
+                # Nothing of this step is saved: the last checkpoint on disk stays the last
+                # good state, and no model is written.
+                raise ConfigError(
+                    None,
+                    "train",
+                    f"the loss is {step_loss} at step {step + 1}: training stopped "
+                    f"(learning_rate {config.learning_rate}; lower it, or check the data)",
+                )
             result.losses.append(step_loss)
             result.target_tokens += step_tokens
             elapsed = time.perf_counter() - t0
