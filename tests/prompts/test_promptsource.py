@@ -184,3 +184,25 @@ def test_pipes_in_data_do_not_split(tmp_path: Path) -> None:
     t = load_templates_file(_tpl_file(tmp_path, "{{ premise }} ||| {{ answer_choices[label] }}"))[0]
     r = render(t, {"premise": "a ||| b", "label": 1})
     assert r.source == "a ||| b" and r.target == "No"
+
+
+@pytest.mark.parametrize(
+    ("jinja", "problem"),
+    [
+        ("{{ 'x' * 100000000 }} ||| y", "repetition"),
+        ("{{ 9 ** 99999999 }} ||| y", "power"),
+        (
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %} ||| y",
+            "longer than",
+        ),
+        ("{% for a in range(100000) %}{{ 'x' * 90 }}{% endfor %} ||| y", "exceeds"),
+    ],
+)
+def test_template_bombs_are_refused_in_one_line(tmp_path: Path, jinja: str, problem: str) -> None:
+    t = load_templates_file(_tpl_file(tmp_path, jinja, None))[0]
+    for truncate in (False, True):  # promptsource's truncate filter changes some of them
+        with pytest.raises(TemplateError) as info:
+            render(t, {}, truncate=truncate)
+        assert "template 'toy template'" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(TemplateError, match=problem):
+        render(t, {}, truncate=False)

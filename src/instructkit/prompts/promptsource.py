@@ -124,11 +124,76 @@ def _highlight(text: str) -> str:
 _RNG = random.Random(0)
 
 
+MAX_OUTPUT_CHARS = 1_000_000  # a render longer than this is refused
+MAX_SECONDS = 2.0  # and one slower than this
+MAX_POWER = 10_000  # and an integer power with a larger exponent
+
+
+class RenderLimitError(Exception):
+    """A template exceeded the rendering limits (raised inside Jinja, reported as a
+    TemplateError naming the template)."""
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox with bounds on what a template may build: big powers and string
+    or list repetition are refused before they are computed."""
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_POWER:
+            raise RenderLimitError(f"a power with exponent {right} (limit {MAX_POWER})")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                size = len(seq) * n if isinstance(seq, str | list | tuple) else 0
+                if isinstance(n, int) and size > MAX_OUTPUT_CHARS:
+                    raise RenderLimitError(
+                        f"a repetition of {size} items (limit {MAX_OUTPUT_CHARS})"
+                    )
+        return super().call_binop(context, operator, left, right)
+
+
+def _bounded_render(template: jinja2.Template, ctx: dict[str, Any]) -> str:
+    """Render piece by piece, stopping past the size or time limit. In the main thread a
+    timer also interrupts a loop that produces no output."""
+    import signal
+    import threading
+    import time
+
+    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(
+        signal, "setitimer"
+    )
+    previous = None
+    if use_alarm:
+
+        def _timeout(signum: int, frame: Any) -> None:
+            raise RenderLimitError(f"rendering took longer than {MAX_SECONDS:.0f} s")
+
+        previous = signal.signal(signal.SIGALRM, _timeout)
+        signal.setitimer(signal.ITIMER_REAL, MAX_SECONDS)
+    try:
+        start = time.perf_counter()
+        parts: list[str] = []
+        size = 0
+        for piece in template.generate(**ctx):
+            parts.append(piece)
+            size += len(piece)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderLimitError(f"the output exceeds {MAX_OUTPUT_CHARS} characters")
+            if time.perf_counter() - start > MAX_SECONDS:
+                raise RenderLimitError(f"rendering took longer than {MAX_SECONDS:.0f} s")
+        return "".join(parts)
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
 def make_environment(*, strict: bool = False) -> SandboxedEnvironment:
     """The sandboxed Jinja environment with PromptSource's filters and globals; ``strict``:
     a field the data lacks is an error instead of empty."""
     undefined = jinja2.StrictUndefined if strict else jinja2.Undefined
-    env = SandboxedEnvironment(undefined=undefined, autoescape=False)
+    env = BoundedSandbox(undefined=undefined, autoescape=False)
     env.filters["choice"] = _promptsource_choice
     env.filters["most_frequent"] = _most_frequent
     env.filters["highlight"] = _highlight
@@ -249,9 +314,15 @@ def _render(
             compiled = (_STRICT_ENV if strict else _ENV).from_string(text)
         else:
             compiled = _compiled(text, strict)
-        return compiled.render(**ctx)
+        return _bounded_render(compiled, ctx)
     except SecurityError as e:
         raise TemplateError(tpl.file, tpl.name, part, f"refused by the sandbox ({e})") from None
+    except RenderLimitError as e:
+        raise TemplateError(tpl.file, tpl.name, part, f"refused: {e}") from None
+    except (RecursionError, MemoryError, OverflowError) as e:
+        raise TemplateError(
+            tpl.file, tpl.name, part, f"does not render ({type(e).__name__})"
+        ) from None
     except jinja2.UndefinedError as e:
         missing = _undefined_field(e)
         raise TemplateError(
