@@ -507,3 +507,42 @@ def test_scaling_models_sweep_one_cell_per_model_and_family(tmp_path: Path) -> N
     assert models == {"model=tiny": "tiny", "model=tiny-t5": "tiny-t5"}
     store.close()
     assert (out / "plot.png").stat().st_size > 0
+
+
+def test_two_processes_share_a_sweep(tmp_path: Path) -> None:
+    path = _sweep(tmp_path, "kind: loco\nname: shared\nclusters: [ciphers, counting, ordering]\n")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "instructkit.cli", "sweep", str(path), "--quiet"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
+    db = sqlite3.connect(tmp_path / "results.sqlite")
+    cells_done = db.execute("SELECT cell FROM cells WHERE experiment='shared'").fetchall()
+    # Every cell was run exactly once, by one of the two processes.
+    assert sorted(c for (c,) in cells_done) == [
+        "held_out=ciphers",
+        "held_out=counting",
+        "held_out=ordering",
+    ]
+    import re
+
+    ran = sum(
+        int(re.search(r"(\d+) cell\(s\) run in", " ".join(o.split())).group(1)) for o, _ in outs
+    )  # type: ignore[union-attr]
+    assert ran == 3
+
+
+def test_sweep_values_are_checked(tmp_path: Path) -> None:
+    p = _sweep(tmp_path, "kind: scaling-tasks\nname: s\nvalues: [2, -1]\n")
+    with pytest.raises(ConfigError, match="positive counts"):
+        load_sweep(p)
+    p = _sweep(tmp_path, "kind: templates\nname: t\nvalues: [1, 100]\n")
+    with pytest.raises(ConfigError, match="100 templates per task asked for, 7 available"):
+        list(cells(load_sweep(p)))

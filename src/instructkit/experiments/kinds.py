@@ -80,6 +80,15 @@ def training_by_cluster(
     return by_cluster, split.eval
 
 
+def check_values(sweep: SweepConfig, available: int, what: str) -> None:
+    """Refuse sweep values a cell cannot honour (its label would not say what it does)."""
+    from instructkit.errors import ConfigError
+
+    too_many = [v for v in sweep.values if v > available]
+    if too_many:
+        raise ConfigError(None, "values", f"{too_many[0]} {what} asked for, {available} available")
+
+
 def _register(kind: SweepKind) -> None:
     SWEEP_KINDS.register(kind.name, kind)
 
@@ -97,6 +106,7 @@ def _clusters(sweep: SweepConfig, base: ExperimentConfig) -> Cells:
     rest = sorted(set(by_cluster) - set(order))
     random.Random(base.seed).shuffle(rest)
     order += rest
+    check_values(sweep, len(order), "training clusters")
     for k in sweep.values:
         train = [t for c in order[:k] for t in by_cluster[c]]
         cfg = with_sections(base, tasks={"train_tasks": train, "eval_tasks": eval_tasks})
@@ -108,6 +118,7 @@ def _datasets(sweep: SweepConfig, base: ExperimentConfig) -> Cells:
     by_cluster, eval_tasks = training_by_cluster(base, load_tasks(base))
     rng = random.Random(base.seed)
     shuffled = {c: rng.sample(ts, len(ts)) for c, ts in sorted(by_cluster.items())}
+    check_values(sweep, max(len(ts) for ts in shuffled.values()), "training tasks per cluster")
     for k in sweep.values:
         train = sorted(t for ts in shuffled.values() for t in ts[:k])
         cfg = with_sections(
@@ -152,6 +163,7 @@ def _prompts(sweep: SweepConfig, base: ExperimentConfig) -> Cells:
 
 def _templates(sweep: SweepConfig, base: ExperimentConfig) -> Cells:
     # T0: k templates per training task (drawn per instance), the same evaluation.
+    check_values(sweep, len(FORWARD_TEMPLATES), "templates per task")
     for k in sweep.values:
         cfg = with_sections(
             base,
@@ -164,12 +176,18 @@ def _scaling_tasks(sweep: SweepConfig, base: ExperimentConfig) -> Cells:
     split = make_split(base, load_tasks(base))
     order = sorted(split.train)
     random.Random(base.seed).shuffle(order)
+    check_values(sweep, len(order), "training tasks")
     for n in sweep.values:
         cfg = with_sections(base, tasks={"train_tasks": order[:n], "eval_tasks": split.eval})
         yield f"train_tasks={n}", named(cfg, f"train_tasks={n}")
 
 
 def _scaling_instances(sweep: SweepConfig, base: ExperimentConfig) -> Cells:
+    tasks = load_tasks(base)
+    split = make_split(base, tasks)
+    check_values(
+        sweep, max((len(tasks[t].instances) for t in split.train), default=0), "instances per task"
+    )
     for n in sweep.values:
         cfg = with_sections(base, tasks={"train_instances_per_task": n})
         yield f"instances={n}", named(cfg, f"instances={n}")

@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -54,6 +55,36 @@ __all__ = [
     "load_sweep",
     "run_sweep",
 ]
+
+
+class _CellLock:
+    """An advisory lock on one sweep cell (``fcntl.flock``): released when the process
+    ends, however it ends, so a killed run never leaves a cell locked."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._f: Any = None
+
+    def acquire(self, *, wait: bool) -> bool:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = self.path.open("a")
+        try:
+            fcntl.flock(self._f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            self._f.close()
+            self._f = None
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._f is not None:
+            import fcntl
+
+            fcntl.flock(self._f, fcntl.LOCK_UN)
+            self._f.close()
+            self._f = None
 
 
 def cells(sweep: SweepConfig) -> Iterator[tuple[str, ExperimentConfig]]:
@@ -99,11 +130,26 @@ def run_sweep(
     kind = SWEEP_KINDS.get(sweep.kind)
     store = ResultsStore(sweep.store)
     ran = 0
+    deferred: list[tuple[str, ExperimentConfig]] = []
+    lock: _CellLock | None = None
     try:
-        for key, cfg in cells(sweep):
+        todo = list(cells(sweep))
+        while todo:
+            key, cfg = todo.pop(0)
             chash = config_hash(cfg)
             if store.is_done(sweep.name, key, chash):
                 console.print(Text(f"{sweep.name}/{key}: done, skipped", style="dim"))
+                continue
+            # One process per cell: another process running the same sweep takes the cells
+            # it holds; this one comes back to them once the others are done.
+            lock = _CellLock(Path(sweep.store).parent / sweep.name / f".{chash[:16]}.lock")
+            if not lock.acquire(wait=(key, cfg) in deferred):
+                console.print(Text(f"{sweep.name}/{key}: running elsewhere, later", style="dim"))
+                deferred.append((key, cfg))
+                todo.append((key, cfg))
+                continue
+            if store.is_done(sweep.name, key, chash):  # finished while we waited
+                lock.release()
                 continue
             started = datetime.now(UTC).isoformat(timespec="seconds")
             t0 = time.perf_counter()
@@ -132,7 +178,10 @@ def run_sweep(
                 started=started,
                 seconds=time.perf_counter() - t0,
             )
+            lock.release()
             ran += 1
     finally:
+        if lock is not None:
+            lock.release()
         store.close()
     return ran
