@@ -542,7 +542,7 @@ def test_two_processes_share_a_sweep(tmp_path: Path) -> None:
 def test_sweep_values_are_checked(tmp_path: Path) -> None:
     p = _sweep(tmp_path, "kind: scaling-tasks\nname: s\nvalues: [2, -1]\n")
     with pytest.raises(ConfigError, match="positive counts"):
-        load_sweep(p)
+        list(cells(load_sweep(p)))
     p = _sweep(tmp_path, "kind: templates\nname: t\nvalues: [1, 100]\n")
     with pytest.raises(ConfigError, match="100 templates per task asked for, 7 available"):
         list(cells(load_sweep(p)))

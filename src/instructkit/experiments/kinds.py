@@ -84,6 +84,9 @@ def check_values(sweep: SweepConfig, available: int, what: str) -> None:
     """Refuse sweep values a cell cannot honour (its label would not say what it does)."""
     from instructkit.errors import ConfigError
 
+    bad = [v for v in sweep.values if v < 1]
+    if bad:
+        raise ConfigError(None, "values", f"values must be positive counts, got {bad[0]}")
     too_many = [v for v in sweep.values if v > available]
     if too_many:
         raise ConfigError(None, "values", f"{too_many[0]} {what} asked for, {available} available")

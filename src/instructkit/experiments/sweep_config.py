@@ -28,16 +28,6 @@ class SweepConfig(BaseModel):
         description="Base run: a config mapping, or the path of one (or builtin:<name>).",
     )
 
-    @field_validator("values")
-    @classmethod
-    def _positive(cls, v: list[int]) -> list[int]:
-        bad = [x for x in v if x < 1]
-        if bad:
-            raise ValueError(f"values must be positive counts, got {bad[0]}")
-        if len(set(v)) != len(v):
-            raise ValueError("values repeat a count")
-        return v
-
     @field_validator("name")
     @classmethod
     def _safe_name(cls, v: str) -> str:
