@@ -51,7 +51,7 @@ def write_manifest(path: Path, settings: Mapping[str, Any]) -> None:
     """Write an artefact's manifest atomically (temporary file, then rename)."""
     m = manifest_path(path)
     m.parent.mkdir(parents=True, exist_ok=True)
-    tmp = m.with_name(m.name + ".tmp")
+    tmp = m.with_name(f"{m.name}.{os.getpid()}.tmp")  # unique: processes may race
     body = {"fingerprint": fingerprint(dict(settings)), "settings": dict(settings)}
     tmp.write_text(json.dumps(body, indent=1, sort_keys=True, default=str), encoding="utf-8")
     os.replace(tmp, m)

@@ -281,7 +281,8 @@ def _import_lines(shared: Path, path: Path) -> None:
 def _export(path: Path, shared: Path, settings: dict[str, Any]) -> None:
     """Copy ``path`` whole into the shared folder (temporary file, then rename)."""
     shared.parent.mkdir(parents=True, exist_ok=True)
-    tmp = shared.with_name(shared.name + ".tmp")
+    # Unique per process: runs of one sweep in two processes may export at once.
+    tmp = shared.with_name(f"{shared.name}.{os.getpid()}.tmp")
     shutil.copyfile(path, tmp)
     os.replace(tmp, shared)
     write_manifest(shared, settings)
