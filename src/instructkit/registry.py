@@ -40,6 +40,7 @@ class Registry(Generic[T]):
         self.what = what
         self._entries: dict[str, T | str] = {}
         self._entry_points = entry_points
+        self.version = 0  # bumped by every change, so callers may cache what they derive
         self._entry_points_read = False
 
     @overload
@@ -53,10 +54,12 @@ class Registry(Generic[T]):
         Registering a name again replaces the entry."""
         if obj is not None:
             self._entries[name] = obj
+            self.version += 1
             return obj
 
         def decorator(o: T) -> T:
             self._entries[name] = o
+            self.version += 1
             return o
 
         return decorator
@@ -64,10 +67,12 @@ class Registry(Generic[T]):
     def register_lazy(self, name: str, path: str) -> None:
         """Add an entry imported on first use from ``path`` (``"module:attr"``)."""
         self._entries[name] = path
+        self.version += 1
 
     def unregister(self, name: str) -> None:
         """Remove an entry (tests and plugins that undo themselves)."""
         self._entries.pop(name, None)
+        self.version += 1
 
     def _read_entry_points(self) -> None:
         if self._entry_points_read or self._entry_points is None:
@@ -77,6 +82,7 @@ class Registry(Generic[T]):
 
         for ep in entry_points(group=self._entry_points):
             self._entries.setdefault(ep.name, ep.value)
+        self.version += 1
 
     def __contains__(self, name: object) -> bool:
         if name in self._entries:

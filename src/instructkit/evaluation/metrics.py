@@ -151,7 +151,13 @@ METRICS.register(
 
 def generation_metrics() -> list[Metric]:
     """The registered metrics computed from generated text, in registration order."""
-    return [m for _, m in METRICS.items() if m.needs == "generation"]
+    return list(_generation_metrics(METRICS.version))
+
+
+@lru_cache(maxsize=8)
+def _generation_metrics(version: int) -> tuple[Metric, ...]:
+    # Looked up once per registry state: scoring calls this for every instance.
+    return tuple(m for _, m in METRICS.items() if m.needs == "generation")
 
 
 def score_instance(
@@ -168,7 +174,7 @@ def score_instance(
         m.name: m.fn(
             prediction, refs, xlingual_tokenizer=xlingual_tokenizer, reference_impl=reference_impl
         )
-        for m in generation_metrics()
+        for m in _generation_metrics(METRICS.version)
     }
 
 
