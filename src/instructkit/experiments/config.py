@@ -34,6 +34,14 @@ def check_name(name: str, what: str = "name") -> str:
     return name
 
 
+def folder_name(v: str) -> str:
+    """:func:`check_name` as a pydantic validator (a ValueError with the problem)."""
+    try:
+        return check_name(v)
+    except ConfigError as e:
+        raise ValueError(e.problem) from None
+
+
 def _check_registered(registry: Any, name: str) -> str:
     """A config value that must name a registry entry (a "did you mean" otherwise)."""
     from instructkit.errors import UnknownNameError
@@ -279,13 +287,7 @@ class ExperimentConfig(_Strict):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     save_model: bool = Field(True, description="Save the tuned model (safetensors) in the run.")
 
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, v: str) -> str:
-        try:
-            return check_name(v)
-        except ConfigError as e:
-            raise ValueError(e.problem) from None
+    _safe_name = field_validator("name")(classmethod(lambda cls, v: folder_name(v)))
 
     @property
     def run_dir(self) -> Path:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from instructkit.errors import ConfigError, UnknownNameError, read_yaml_mapping
-from instructkit.experiments.config import ExperimentConfig
+from instructkit.experiments.config import ExperimentConfig, folder_name
 from instructkit.experiments.kinds import FORWARD_TEMPLATES, SWEEP_KINDS
 from instructkit.prompts.render import is_known_template
 from instructkit.training.config import MethodConfig, TrainConfig
@@ -28,15 +28,7 @@ class SweepConfig(BaseModel):
         description="Base run: a config mapping, or the path of one (or builtin:<name>).",
     )
 
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, v: str) -> str:
-        from instructkit.experiments.config import check_name
-
-        try:
-            return check_name(v)
-        except ConfigError as e:
-            raise ValueError(e.problem) from None
+    _safe_name = field_validator("name")(classmethod(lambda cls, v: folder_name(v)))
 
     @field_validator("base", mode="before")
     @classmethod
