@@ -13,7 +13,7 @@ from typing import Any, Literal
 from instructkit.evaluation.evaluator import Evaluator, GenerationConfig
 from instructkit.evaluation.metrics import METRICS
 from instructkit.evaluation.rank import OptionScores, accuracy
-from instructkit.evaluation.run import aggregate
+from instructkit.evaluation.run import Prediction, aggregate
 from instructkit.evaluation.scoring import write_prediction_file
 from instructkit.evaluation.stats import bootstrap_ci, spread_over_templates
 from instructkit.models.adapters import FamilyAdapter
@@ -73,6 +73,21 @@ def add_rank_accuracy(metrics: dict[str, Any], results: Sequence[OptionScores]) 
     return metrics
 
 
+def by_template(
+    preds: Sequence[Prediction], ranked: Sequence[OptionScores] = ()
+) -> dict[str, dict[str, Any]]:
+    """Generation metrics (and rank accuracy, when option scores are given) of each
+    template on its own: what T0's spread over templates is computed from."""
+    out: dict[str, dict[str, Any]] = {}
+    for tpl in sorted({p.template for p in preds}):
+        metrics = aggregate([p for p in preds if p.template == tpl])
+        mine = [r for r in ranked if r.template == tpl]
+        if mine:
+            add_rank_accuracy(metrics, mine)
+        out[tpl] = metrics
+    return out
+
+
 def evaluate(
     adapter: FamilyAdapter,
     examples: Sequence[PromptedExample],
@@ -117,10 +132,7 @@ def evaluate(
             )
         metrics = aggregate(preds, xlingual_tokenizer=xlingual_tokenizer, bootstrap=bootstrap)
         if len({p.template for p in preds}) > 1:
-            metrics["per_template"] = {
-                t: aggregate([p for p in preds if p.template == t])["overall"]
-                for t in sorted({p.template for p in preds})
-            }
+            metrics["per_template"] = {t: m["overall"] for t, m in by_template(preds).items()}
     if state.is_main_process:
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
     return metrics

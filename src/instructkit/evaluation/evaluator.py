@@ -195,14 +195,14 @@ class Evaluator:
         state.wait_for_everyone()
         if not state.is_main_process:
             done = {r.slot: r for r in read_option_scores(path)}
-            results = [done[s] for s in (_slot(e) for e in examples if e.options) if s in done]
+            results = [done[s] for s in (e.slot for e in examples if e.options) if s in done]
         return results
 
     def _rank_into(self, examples: Sequence[PromptedExample], path: Path) -> list[OptionScores]:
         path.parent.mkdir(parents=True, exist_ok=True)
         drop_torn_tail(path)
         done = {r.slot: r for r in read_option_scores(path)}
-        todo = [e for e in examples if e.options and _slot(e) not in done]
+        todo = [e for e in examples if e.options and e.slot not in done]
         self.adapter.model.eval()
         columns = (
             TextColumn("[bold]rank classification"),
@@ -239,11 +239,7 @@ class Evaluator:
                 f.write(json.dumps(line, ensure_ascii=False) + "\n")
                 f.flush()
                 bar.advance(tid)
-        return [done[_slot(e)] for e in examples if e.options and _slot(e) in done]
-
-
-def _slot(e: PromptedExample) -> tuple[str, str, str]:
-    return (e.instance_id, e.template, e.key)
+        return [done[e.slot] for e in examples if e.options and e.slot in done]
 
 
 def read_option_scores(path: str | Path) -> list[OptionScores]:

@@ -136,7 +136,7 @@ def generate_predictions(
         _merge_shards(out_path, state.num_processes)
     state.wait_for_everyone()
     done = {p.slot: p for p in read_predictions(out_path)}
-    todo = [e for e in examples if _slot(e) not in done]
+    todo = [e for e in examples if e.slot not in done]
     with state.split_between_processes(todo) as mine:
         shard = out_path if state.num_processes == 1 else _shard_path(out_path, state.process_index)
         drop_torn_tail(shard)
@@ -168,11 +168,7 @@ def generate_predictions(
             _merge_shards(out_path, state.num_processes)
         state.wait_for_everyone()
         done = {p.slot: p for p in read_predictions(out_path)}
-    return [done[_slot(e)] for e in examples]
-
-
-def _slot(e: PromptedExample) -> tuple[str, str, str]:
-    return (e.instance_id, e.template, e.key)
+    return [done[e.slot] for e in examples]
 
 
 def _merge_shards(out_path: Path, num_processes: int) -> None:

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from instructkit.artifacts import claim, write_manifest
-from instructkit.evaluation.api import add_rank_accuracy
+from instructkit.evaluation.api import add_rank_accuracy, by_template
 from instructkit.evaluation.baselines import ALL_BASELINES
 from instructkit.evaluation.evaluator import Evaluator, GenerationConfig
 from instructkit.evaluation.rank import chance_accuracy
@@ -186,34 +186,6 @@ def tune(
     return adapter, tr.losses
 
 
-def per_template_scores(
-    config: ExperimentConfig,
-    examples: list[PromptedExample],
-    categories: dict[str, str],
-) -> list[Score]:
-    """The model's numbers per template, from the run's prediction and option-score files
-    (only the lines that answer these examples)."""
-    slots = {(e.instance_id, e.template, e.key) for e in examples}
-    templates = sorted({e.template for e in examples})
-    from instructkit.evaluation.evaluator import read_option_scores
-    from instructkit.evaluation.run import read_predictions
-
-    out: list[Score] = []
-    for tag, system in (("before", "before tuning"), ("after", "after tuning")):
-        preds = read_predictions(config.run_dir / f"predictions_{tag}.jsonl")
-        ranked = read_option_scores(config.run_dir / f"rank_{tag}.jsonl")
-        for tpl in templates:
-            mine = [p for p in preds if p.template == tpl and p.slot in slots]
-            if not mine:
-                continue
-            metrics = aggregate(mine)
-            rs = [r for r in ranked if r.template == tpl and r.slot in slots]
-            if rs:
-                add_rank_accuracy(metrics, rs)
-            out += scores_from_metrics(system, metrics, tpl, categories)
-    return out
-
-
 def prepare_run(config: ExperimentConfig) -> tuple[TaskCollection, Split]:
     """Seed everything, create the run folder with the resolved config, and make the
     split (saved as ``split.json``)."""
@@ -300,8 +272,13 @@ def score_examples(
         examples, config.run_dir / f"predictions_{tag}.jsonl", label=label, shared_dir=shared_dir
     )
     metrics = aggregate(preds)
+    ranked = []
     if config.eval.rank_classification:
-        add_rank_accuracy(metrics, ev.rank(examples, config.run_dir / f"rank_{tag}.jsonl"))
+        ranked = ev.rank(examples, config.run_dir / f"rank_{tag}.jsonl")
+        add_rank_accuracy(metrics, ranked)
+    if len({e.template for e in examples}) > 1:
+        # Several templates: each one's numbers too (T0's spread over templates).
+        metrics["by_template"] = by_template(preds, ranked)
     return metrics
 
 
@@ -422,9 +399,9 @@ def run_experiment(
     }
     for label, metrics in result.rows.items():
         result.scores += scores_from_metrics(systems[label], metrics, template, categories)
-    if len(used) > 1:
-        # Several templates: the model's numbers per template too (T0's spread).
-        result.scores += per_template_scores(config, eval_examples, categories)
+    for label in (f"{name} (before tuning)", f"{name} (after tuning)"):
+        for tpl, metrics in result.rows.get(label, {}).get("by_template", {}).items():
+            result.scores += scores_from_metrics(systems[label], metrics, tpl, categories)
 
     result.seconds = time.perf_counter() - t0
     metrics = {

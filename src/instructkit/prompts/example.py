@@ -33,3 +33,9 @@ class PromptedExample:
         targets, options): a stored output is reused only for the same key."""
         parts = [self.template, self.source, *self.targets, "\x1e", *self.options]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+    @property
+    def slot(self) -> tuple[str, str, str]:
+        """What a stored output answers: (instance id, template, prompt key); predictions
+        and option scores carry the same triple."""
+        return (self.instance_id, self.template, self.key)
