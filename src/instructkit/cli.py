@@ -900,6 +900,12 @@ def prompts_show(
         if not cands:
             raise TaskFormatError(templates, None, f"no template with id or name '{template}'")
         examples = apply_ps(cands[0], _rows(data, None), task=task)[:n]
+        if not examples:
+            raise TaskFormatError(
+                templates,
+                None,
+                f"template '{cands[0].name}' renders no target on any row of {data}",
+            )
     else:
         t = _collection(source, None, "default")[task]
         examples = [

@@ -5,6 +5,8 @@ The CLI prints ``str(error)`` and exits non-zero; it never shows a traceback for
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,10 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(path, None, f"{what} not found") from None
+    except IsADirectoryError:
+        raise ConfigError(path, None, f"{what} is a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, f"{what} is not valid UTF-8 text") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -67,3 +73,18 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(path, None, "expected a mapping of fields")
     return data
+
+
+@contextmanager
+def named_by(path: str | Path | None, field: str) -> Iterator[None]:
+    """Errors raised while following a value of a config file name that file and field:
+    a ConfigError without a file gets ``path``; any other error of ours is prefixed with
+    ``path: field 'field':``, so the user sees both the config line and what it led to."""
+    try:
+        yield
+    except InstructkitError as e:
+        if path is None or str(path) in str(e):
+            raise
+        if isinstance(e, ConfigError) and e.path == "<config>":
+            raise ConfigError(path, e.field or field, e.problem) from None
+        raise ConfigError(path, field, str(e)) from None

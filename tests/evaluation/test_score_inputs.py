@@ -41,7 +41,7 @@ def _write(path: Path, rows: list) -> Path:  # type: ignore[type-arg]
         (
             [{"id": "t1-a", "prediction": "a"}, {"id": "t1-a", "prediction": "b"}],
             [REF],
-            "1 line(s) repeat an id",
+            "1 duplicate id",
         ),
         ([{"id": "zz", "prediction": "yes"}], [REF], "none of the 1 ids is in"),
         ([{"id": "t1-a", "prediction": "yes"}], [], "holds no references"),

@@ -29,3 +29,11 @@ def test_config_loads(name: str, kind: str) -> None:
 def test_unknown_config() -> None:
     with pytest.raises(UnknownNameError, match="did you mean 'fsdp'"):
         accelerate_config("fsdpp")
+
+
+def test_tracker_names_are_accelerates() -> None:
+    from accelerate.utils import LoggerType
+
+    from instructkit.training.config import TRACKERS
+
+    assert set(TRACKERS) == {t.value for t in LoggerType}

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from instructkit.errors import TaskFormatError
 from instructkit.evaluation.metrics import compute_metrics, score_instance
+from instructkit.tasks.jsonl import iter_json_objects
 
 
 @dataclass(frozen=True)
@@ -55,36 +56,25 @@ def category_key(category: str) -> str:
     return category.lower().replace(" ", "_")
 
 
-def _jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    try:
-        f = path.open(encoding="utf-8")
-    except FileNotFoundError:
-        raise TaskFormatError(path, None, "file not found") from None
-    with f:
-        for k, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise TaskFormatError(path, f"line {k}", f"invalid JSON: {e.msg}") from None
-            if not isinstance(row, dict):
-                raise TaskFormatError(path, f"line {k}", "expected a JSON object")
-            yield k, row
-
-
 def read_references(path: str | Path) -> list[Reference]:
     """Read an official reference file."""
     path = Path(path)
     out = []
     seen: dict[str, int] = {}
-    for k, row in _jsonl(path):
+    for k, row in iter_json_objects(path):
         for key in ("id", "task_id", "references"):
             if key not in row:
                 raise TaskFormatError(path, f"line {k}.{key}", "missing")
         for key in ("id", "task_id"):
             if not isinstance(row[key], str):
                 raise TaskFormatError(path, f"line {k}.{key}", "expected a string")
+        for key, default in (("task_category", ""), ("track", "default")):
+            if not isinstance(row.setdefault(key, default), str):
+                raise TaskFormatError(path, f"line {k}.{key}", "expected a string")
+        if row["track"] not in ("default", "xlingual"):
+            raise TaskFormatError(
+                path, f"line {k}.track", f"expected 'default' or 'xlingual', got {row['track']!r}"
+            )
         refs = row["references"]
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
             raise TaskFormatError(path, f"line {k}.references", "expected a list of strings")
@@ -99,8 +89,8 @@ def read_references(path: str | Path) -> list[Reference]:
             Reference(
                 row["id"],
                 row["task_id"],
-                row.get("task_category", ""),
-                row.get("track", "default"),
+                row["task_category"],
+                row["track"],
                 refs,
             )
         )
@@ -117,7 +107,8 @@ def read_prediction_file(path: str | Path) -> dict[str, str]:
     out: dict[str, str] = {}
     first: dict[str, int] = {}
     duplicates = 0
-    for k, row in _jsonl(path):
+    dup_example = ""
+    for k, row in iter_json_objects(path):
         for key in ("id", "prediction"):
             if key not in row:
                 others = ", ".join(sorted(set(row) - {"id"})) or "none"
@@ -128,12 +119,13 @@ def read_prediction_file(path: str | Path) -> dict[str, str]:
                 raise TaskFormatError(path, f"line {k}.{key}", f"expected a string, got {got}")
         if row["id"] in out:
             duplicates += 1
+            dup_example = row["id"]
             continue
         first[row["id"]] = k
         out[row["id"]] = row["prediction"]
     if duplicates:
         raise TaskFormatError(
-            path, "id", f"{duplicates} line(s) repeat an id already given (each id once)"
+            path, "id", f"{duplicates} duplicate id(s), e.g. {dup_example!r} (each id once)"
         )
     if not out:
         raise TaskFormatError(path, None, "holds no predictions")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from instructkit.errors import ConfigError, read_yaml_mapping
 from instructkit.prompts.superni import ENCODINGS
@@ -288,6 +288,18 @@ class ExperimentConfig(_Strict):
     save_model: bool = Field(True, description="Save the tuned model (safetensors) in the run.")
 
     _safe_name = field_validator("name")(classmethod(lambda cls, v: folder_name(v)))
+    # The YAML file the config was read from (errors that its values lead to name it).
+    _source: str | None = PrivateAttr(None)
+
+    @property
+    def source_file(self) -> str | None:
+        """The file this config was read from, if any."""
+        return self._source
+
+    def from_file(self, path: str | Path | None) -> ExperimentConfig:
+        """This config, remembered as read from ``path``."""
+        self._source = None if path is None else str(path)
+        return self
 
     @property
     def run_dir(self) -> Path:
@@ -349,7 +361,7 @@ def load_config(path: str | Path) -> ExperimentConfig:
     """Read and validate a YAML experiment config (or ``builtin:<name>``)."""
     if str(path).startswith("builtin:"):
         path = builtin_config_path(str(path).removeprefix("builtin:"))
-    return parse_config(read_yaml_mapping(path, "config file"), path)
+    return parse_config(read_yaml_mapping(path, "config file"), path).from_file(path)
 
 
 def dump_config(config: ExperimentConfig) -> str:

@@ -97,8 +97,13 @@ def _register(kind: SweepKind) -> None:
 
 
 def _loco(sweep: SweepConfig, base: ExperimentConfig) -> Cells:
-    clusters = sweep.clusters or sorted({t.cluster or "" for t in load_tasks(base)})
-    for c in clusters:
+    from instructkit.errors import ConfigError, UnknownNameError
+
+    known = sorted({t.cluster or "" for t in load_tasks(base)})
+    for c in sweep.clusters:
+        if c not in known:
+            raise ConfigError(None, "clusters", str(UnknownNameError("cluster", c, known)))
+    for c in sweep.clusters or known:
         cfg = with_sections(base, split={"protocol": "leave-one-cluster-out", "held_out": [c]})
         yield f"held_out={c}", named(cfg, f"held_out={c}")
 
@@ -197,6 +202,10 @@ def _scaling_instances(sweep: SweepConfig, base: ExperimentConfig) -> Cells:
 
 
 def _scaling_models(sweep: SweepConfig, base: ExperimentConfig) -> Cells:
+    if not sweep.models:
+        from instructkit.errors import ConfigError
+
+        raise ConfigError(None, "models", "give at least one model name")
     for m in sweep.models:
         cfg = with_sections(base, model={"name": m})
         yield f"model={m}", named(cfg, f"model={m.replace('/', '_')}")

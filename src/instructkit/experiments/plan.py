@@ -4,6 +4,7 @@ mixture and how its prompts are rendered. No torch here: ``split show``, ``mix b
 
 from __future__ import annotations
 
+from instructkit.errors import named_by
 from instructkit.experiments.config import ExperimentConfig
 from instructkit.mixtures.mixture import Mixture, build_mixture
 from instructkit.mixtures.protocols import SPLIT_PROTOCOLS
@@ -15,12 +16,14 @@ from instructkit.tasks.sources import load_source
 
 def load_tasks(config: ExperimentConfig) -> TaskCollection:
     """The task collection a config names (a registered task source or a path)."""
-    return load_source(config.tasks)
+    with named_by(config.source_file, "tasks"):
+        return load_source(config.tasks)
 
 
 def make_split(config: ExperimentConfig, tasks: TaskCollection) -> Split:
     """The train / eval split a config asks for (a registered split protocol)."""
-    return SPLIT_PROTOCOLS.get(config.split.protocol)(config, tasks)
+    with named_by(config.source_file, "split"):
+        return SPLIT_PROTOCOLS.get(config.split.protocol)(config, tasks)
 
 
 def training_tasks(config: ExperimentConfig, split: Split) -> list[str]:

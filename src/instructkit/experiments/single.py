@@ -190,10 +190,11 @@ def prepare_run(config: ExperimentConfig) -> tuple[TaskCollection, Split]:
     """Seed everything, create the run folder with the resolved config, and make the
     split (saved as ``split.json``)."""
     set_seed(config.seed)
-    config.run_dir.mkdir(parents=True, exist_ok=True)
-    (config.run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+    # Tasks and split first: a config naming bad task files leaves no run folder behind.
     tasks = load_tasks(config)
     split = make_split(config, tasks)
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    (config.run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     write_json_atomic(config.run_dir / "split.json", split.to_json())
     for w in split.warnings:
         Console(stderr=True, markup=False).print(f"warning: {w}", highlight=False)

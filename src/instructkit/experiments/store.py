@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from instructkit.errors import ConfigError
 from instructkit.evaluation.results import Score
 
 SCHEMA = """
@@ -110,9 +111,12 @@ class ResultsStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
-        self.db.executescript(SCHEMA)
-        self._migrate()
+        try:
+            self.db = sqlite3.connect(self.path)
+            self.db.executescript(SCHEMA)
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise ConfigError(self.path, None, f"not a results store ({e})") from None
 
     def _migrate(self) -> None:
         cols = {r[1] for r in self.db.execute("PRAGMA table_info(cells)")}

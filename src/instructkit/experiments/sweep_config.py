@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from instructkit.errors import ConfigError, UnknownNameError, read_yaml_mapping
+from instructkit.errors import ConfigError, UnknownNameError, named_by, read_yaml_mapping
 from instructkit.experiments.config import ExperimentConfig, folder_name
 from instructkit.experiments.kinds import FORWARD_TEMPLATES, SWEEP_KINDS
 from instructkit.prompts.render import is_known_template
@@ -29,6 +29,13 @@ class SweepConfig(BaseModel):
     )
 
     _safe_name = field_validator("name")(classmethod(lambda cls, v: folder_name(v)))
+    # The YAML file the sweep was read from (errors its values lead to name it).
+    _source: str | None = PrivateAttr(None)
+
+    @property
+    def source_file(self) -> str | None:
+        """The file this sweep was read from, if any."""
+        return self._source
 
     @field_validator("base", mode="before")
     @classmethod
@@ -112,7 +119,8 @@ def load_sweep(path: str | Path) -> SweepConfig:
     path = Path(path)
     data = read_yaml_mapping(path, "sweep config")
     try:
-        cfg = SweepConfig.model_validate(data)
+        with named_by(path, "base"):
+            cfg = SweepConfig.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
         raise ConfigError(path, ".".join(str(x) for x in err["loc"]), err["msg"]) from None
@@ -129,4 +137,5 @@ def load_sweep(path: str | Path) -> SweepConfig:
         for name in names:
             if not is_known_template(name):
                 raise ConfigError(path, field, f"unknown encoding or template {name!r}")
+    cfg._source = str(path)
     return cfg

@@ -31,6 +31,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from instructkit.errors import named_by
 from instructkit.evaluation.results import Score, scores_from_metrics
 from instructkit.experiments.config import ExperimentConfig
 from instructkit.experiments.kinds import SWEEP_KINDS
@@ -128,12 +129,15 @@ def run_sweep(
     """Run every unfinished cell; returns the number of cells run now."""
     console = console or Console(markup=False)
     kind = SWEEP_KINDS.get(sweep.kind)
-    store = ResultsStore(sweep.store)
+    # The cells first: a sweep whose values cannot run stops before its store is touched.
+    with named_by(sweep.source_file, "kind"):
+        todo = list(cells(sweep))
+    with named_by(sweep.source_file, "store"):
+        store = ResultsStore(sweep.store)
     ran = 0
     deferred: list[tuple[str, ExperimentConfig]] = []
     lock: _CellLock | None = None
     try:
-        todo = list(cells(sweep))
         while todo:
             key, cfg = todo.pop(0)
             chash = config_hash(cfg)

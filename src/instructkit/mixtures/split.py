@@ -353,6 +353,11 @@ def split_from_yaml(path: str | Path, tasks: TasksLike, *, leakage_rule: bool = 
     for key in ("train", "eval"):
         if not isinstance(data.get(key), list) or not all(isinstance(x, str) for x in data[key]):
             raise ConfigError(path, key, "expected a list of task names")
+    known = _index(tasks)
+    for key in ("train", "eval"):
+        for name in data[key]:
+            if name not in known:
+                raise ConfigError(path, key, str(UnknownNameError("task", name, list(known))))
     split = explicit_split(tasks, data["train"], data["eval"], leakage_rule=leakage_rule)
     split.protocol = f"custom({path.name})"
     return split

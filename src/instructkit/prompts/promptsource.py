@@ -220,6 +220,10 @@ def load_templates_file(path: str | Path) -> list[PromptSourceTemplate]:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeTemplateLoader)
     except FileNotFoundError:
         raise TemplateError(file, None, None, "file not found") from None
+    except UnicodeDecodeError:
+        raise TemplateError(file, None, None, "not valid UTF-8 text") from None
+    except IsADirectoryError:
+        raise TemplateError(file, None, None, "is a folder, not a templates.yaml") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -231,14 +235,30 @@ def load_templates_file(path: str | Path) -> list[PromptSourceTemplate]:
     if not isinstance(dataset, str):
         raise TemplateError(file, None, "dataset", "missing or not a string")
     out: list[PromptSourceTemplate] = []
+    ids: dict[str, str] = {}
     for key, t in raw["templates"].items():
         if not isinstance(t, dict):
             raise TemplateError(file, str(key), None, "expected a mapping")
         name = t.get("name", str(key))
+        if not isinstance(name, str):
+            raise TemplateError(file, str(key), "name", "expected a string")
         for req in ("jinja", "id"):
             if not isinstance(t.get(req), str):
                 raise TemplateError(file, name, req, "missing or not a string")
+        if t["id"] in ids:
+            raise TemplateError(
+                file, name, "id", f"duplicate id '{t['id']}' (also template '{ids[t['id']]}')"
+            )
+        ids[t["id"]] = name
+        if not isinstance(t.get("answer_choices", ""), str | None):
+            raise TemplateError(file, name, "answer_choices", "expected a string or nothing")
         meta = t.get("metadata") or {}
+        if not isinstance(meta, dict):
+            raise TemplateError(file, name, "metadata", "expected a mapping")
+        for key_ in ("metrics", "languages"):
+            value = meta.get(key_) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TemplateError(file, name, f"metadata.{key_}", "expected a list of strings")
         tpl = PromptSourceTemplate(
             id=t["id"],
             name=name,

@@ -16,6 +16,37 @@ from instructkit.errors import TaskFormatError
 from instructkit.tasks.schema import Instance, Task
 
 
+def iter_json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of every non-blank line of a JSONL file, streamed. A missing
+    file, a line that is not UTF-8, not JSON, nested too deeply or not an object is a
+    one-line :class:`TaskFormatError` naming the file and the line."""
+    path = Path(path)
+    try:
+        f = path.open("rb")
+    except FileNotFoundError:
+        raise TaskFormatError(path, None, "file not found") from None
+    except OSError as e:
+        raise TaskFormatError(path, None, f"cannot read file ({e.strerror})") from None
+    with f:
+        for lineno, raw in enumerate(f, start=1):
+            where = f"line {lineno}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise TaskFormatError(path, where, "not valid UTF-8 text") from None
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise TaskFormatError(path, where, f"invalid JSON: {e.msg}") from None
+            except RecursionError:
+                raise TaskFormatError(path, where, "JSON nested too deeply") from None
+            if not isinstance(row, dict):
+                raise TaskFormatError(path, where, "expected a JSON object")
+            yield lineno, row
+
+
 def _row_text(row: dict[str, Any]) -> str:
     return "\n".join(f"{k}: {v}" for k, v in row.items())
 
@@ -28,40 +59,31 @@ def iter_jsonl_instances(
     name = task_name or path.stem
     seen: set[str] = set()
     count = 0
-    try:
-        f = path.open(encoding="utf-8")
-    except FileNotFoundError:
-        raise TaskFormatError(path, None, "file not found") from None
-    with f:
-        for lineno, line in enumerate(f, start=1):
-            if max_instances is not None and count >= max_instances:
-                return
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise TaskFormatError(path, f"line {lineno}", f"invalid JSON: {e.msg}") from None
-            if not isinstance(row, dict):
-                raise TaskFormatError(path, f"line {lineno}", "expected a JSON object")
-            iid = str(row.get("id", row.get("idx", f"{name}-{lineno - 1}")))
-            if iid in seen:
-                raise TaskFormatError(path, f"line {lineno}.id", f"duplicate id '{iid}'")
-            seen.add(iid)
-            if "input" in row:
-                if not isinstance(row["input"], str):
-                    raise TaskFormatError(path, f"line {lineno}.input", "expected a string")
-                out = row.get("output", row.get("outputs", []))
-                outputs = [out] if isinstance(out, str) else out
-                if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
-                    raise TaskFormatError(
-                        path, f"line {lineno}.output", "expected a string or a list of strings"
-                    )
-                fields = {k: v for k, v in row.items() if k not in ("id", "input", "output")}
-                yield Instance(id=iid, input=row["input"], outputs=outputs, fields=fields)
-            else:
-                yield Instance(id=iid, input=_row_text(row), outputs=[], fields=row)
-            count += 1
+    for lineno, row in iter_json_objects(path):
+        if max_instances is not None and count >= max_instances:
+            return
+        # Dataset rows often carry integer ids (``idx``): those become strings.
+        raw_id = row.get("id", row.get("idx", f"{name}-{lineno - 1}"))
+        if not isinstance(raw_id, str | int) or isinstance(raw_id, bool):
+            raise TaskFormatError(path, f"line {lineno}.id", "expected a string or an integer")
+        iid = str(raw_id)
+        if iid in seen:
+            raise TaskFormatError(path, f"line {lineno}.id", f"duplicate id '{iid}'")
+        seen.add(iid)
+        if "input" in row:
+            if not isinstance(row["input"], str):
+                raise TaskFormatError(path, f"line {lineno}.input", "expected a string")
+            out = row.get("output", row.get("outputs", []))
+            outputs = [out] if isinstance(out, str) else out
+            if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
+                raise TaskFormatError(
+                    path, f"line {lineno}.output", "expected a string or a list of strings"
+                )
+            fields = {k: v for k, v in row.items() if k not in ("id", "input", "output")}
+            yield Instance(id=iid, input=row["input"], outputs=outputs, fields=fields)
+        else:
+            yield Instance(id=iid, input=_row_text(row), outputs=[], fields=row)
+        count += 1
     if count == 0:
         raise TaskFormatError(path, None, "holds no instances")
 

@@ -44,14 +44,18 @@ def read_json(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TaskFormatError(path, None, "file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise TaskFormatError(path, None, f"cannot read file ({e})") from None
+    except UnicodeDecodeError:
+        raise TaskFormatError(path, None, "not valid UTF-8 text") from None
+    except OSError as e:
+        raise TaskFormatError(path, None, f"cannot read file ({e.strerror})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise TaskFormatError(
             path, None, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}"
         ) from None
+    except RecursionError:
+        raise TaskFormatError(path, None, "JSON nested too deeply") from None
 
 
 def _str_list(raw: dict[str, Any], key: str, path: Path, *, required: bool = True) -> list[str]:
@@ -250,6 +254,8 @@ def read_split_file(path: str | Path) -> list[str]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise TaskFormatError(path, None, "split file not found") from None
+    except UnicodeDecodeError:
+        raise TaskFormatError(path, None, "not valid UTF-8 text") from None
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
 
 

@@ -6,7 +6,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# The trackers Accelerate knows (accelerate.utils.LoggerType; a test keeps them equal).
+TRACKERS = (
+    "all",
+    "aim",
+    "tensorboard",
+    "wandb",
+    "trackio",
+    "comet_ml",
+    "mlflow",
+    "clearml",
+    "dvclive",
+    "swanlab",
+)
 
 Method = Literal["full", "lora", "prompt-tuning"]
 
@@ -70,6 +84,15 @@ class TrainConfig(BaseModel):
         default_factory=list,
         description="Accelerate trackers to log to, e.g. ['tensorboard'] or ['wandb'].",
     )
+
+    @field_validator("log_with")
+    @classmethod
+    def _known_trackers(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if name not in TRACKERS:
+                raise ValueError(f"unknown tracker {name!r}; one of {', '.join(TRACKERS)}")
+        return v
+
     seed: int = Field(0, description="Seed of weights init, dropout and everything else.")
     tuning: MethodConfig = Field(
         default_factory=MethodConfig, description="full fine-tuning, LoRA or prompt tuning."
