@@ -22,6 +22,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from instructkit._faults import reached
 from instructkit.artifacts import claim, fingerprint, write_manifest
 from instructkit.evaluation.rank import OptionScores, score_options
 from instructkit.evaluation.run import (
@@ -238,6 +239,7 @@ class Evaluator:
                 line = r.__dict__ | {"prediction": r.prediction()}
                 f.write(json.dumps(line, ensure_ascii=False) + "\n")
                 f.flush()
+                reached("option-scores-written")
                 bar.advance(tid)
         return [done[e.slot] for e in examples if e.options and e.slot in done]
 

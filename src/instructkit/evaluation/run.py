@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from instructkit._faults import reached
 from instructkit.evaluation.metrics import compute_metrics, score_instance
 from instructkit.evaluation.stats import bootstrap_ci
 from instructkit.prompts.example import PromptedExample
@@ -242,6 +243,7 @@ def _generate_into(
                 done[p.slot] = p
                 f.write(p.to_json() + "\n")
             f.flush()
+            reached("predictions-written")
             bar.advance(tid, len(chunk))
 
 

@@ -21,6 +21,7 @@ from accelerate.utils import set_seed
 from rich.console import Console
 from rich.text import Text
 
+from instructkit._faults import reached
 from instructkit.artifacts import claim, write_manifest
 from instructkit.evaluation.api import add_rank_accuracy, by_template
 from instructkit.evaluation.baselines import ALL_BASELINES
@@ -178,8 +179,10 @@ def tune(
         tmp = run_dir / "model.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         save_model(adapter, tmp)
+        reached("model-saved")
         shutil.rmtree(final_dir, ignore_errors=True)
         tmp.replace(final_dir)
+        reached("model-renamed")
         write_manifest(final_dir, key)
         # The saved model supersedes the optimizer checkpoints of this run.
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
@@ -196,6 +199,7 @@ def prepare_run(config: ExperimentConfig) -> tuple[TaskCollection, Split]:
     config.run_dir.mkdir(parents=True, exist_ok=True)
     (config.run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
     write_json_atomic(config.run_dir / "split.json", split.to_json())
+    reached("split-written")
     for w in split.warnings:
         Console(stderr=True, markup=False).print(f"warning: {w}", highlight=False)
     return tasks, split
@@ -414,6 +418,7 @@ def run_experiment(
         "systems": result.rows,
     }
     write_json_atomic(run_dir / "metrics.json", metrics)
+    reached("metrics-written")
     (run_dir / "report.md").write_text(
         render_markdown(config, result.rows, split, result.seconds), encoding="utf-8"
     )

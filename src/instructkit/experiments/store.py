@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from instructkit._faults import reached
 from instructkit.errors import ConfigError
 from instructkit.evaluation.results import Score
 
@@ -192,6 +193,7 @@ class ResultsStore:
                     for sc in scores
                 ],
             )
+            reached("cell-rows-inserted")  # inside the transaction: rolled back if killed
             self.db.execute(
                 "INSERT OR REPLACE INTO cells (experiment, cell, config_hash, model, status, "
                 "started, finished, seconds, kind) VALUES (?,?,?,?,?,?,?,?,?)",

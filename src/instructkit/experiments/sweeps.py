@@ -31,6 +31,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from instructkit._faults import reached
 from instructkit.errors import named_by
 from instructkit.evaluation.results import Score, scores_from_metrics
 from instructkit.experiments.config import ExperimentConfig
@@ -182,6 +183,7 @@ def run_sweep(
                 started=started,
                 seconds=time.perf_counter() - t0,
             )
+            reached("cell-recorded")
             lock.release()
             ran += 1
     finally:

@@ -30,6 +30,7 @@ from rich.progress import (
 )
 from transformers import get_scheduler
 
+from instructkit._faults import reached
 from instructkit.errors import ConfigError
 from instructkit.models.adapters import DecoderOnlyAdapter, FamilyAdapter, Lengths
 from instructkit.prompts.example import PromptedExample
@@ -244,10 +245,12 @@ def _save_checkpoint(
 ) -> None:
     path = out / f"checkpoint-{step}"
     accelerator.save_state(str(path), safe_serialization=True)
+    reached("checkpoint-state-saved")
     if accelerator.is_main_process:
         # trainer_state.json is written last: a checkpoint without it is incomplete.
         state = {"step": step, "losses": losses, "target_tokens": target_tokens}
         (path / "trainer_state.json").write_text(json.dumps(state))
+        reached("checkpoint-complete")
         for old in out.glob("checkpoint-*"):
             if old != path:
                 shutil.rmtree(old, ignore_errors=True)
