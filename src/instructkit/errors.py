@@ -12,7 +12,20 @@ from typing import Any
 
 
 class InstructkitError(Exception):
-    """Base class of every error instructkit reports to a user."""
+    """Base class of every error instructkit reports to a user: always one line (line
+    breaks and other control characters that data brings into it are shown escaped)."""
+
+    def __init__(self, *args: object) -> None:
+        if len(args) == 1 and isinstance(args[0], str):
+            args = (one_line(args[0]),)
+        super().__init__(*args)
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (line breaks included) escaped as ``\\n`` etc."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 class TaskFormatError(InstructkitError):

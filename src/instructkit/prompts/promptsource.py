@@ -66,7 +66,10 @@ class _SafeTemplateLoader(yaml.SafeLoader):
 
 
 def _as_mapping(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-    assert isinstance(node, yaml.MappingNode)
+    if not isinstance(node, yaml.MappingNode):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.tag} expects a mapping", node.start_mark
+        )
     return loader.construct_mapping(node, deep=True)  # type: ignore[return-value]
 
 
@@ -348,7 +351,19 @@ def _render(
         raise TemplateError(
             tpl.file, tpl.name, missing or part, f"undefined in the data ({e})"
         ) from None
-    except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError) as e:
+    except jinja2.TemplateSyntaxError as e:
+        # The template compiled, but not once the truncation filter was added to it.
+        raise TemplateError(
+            tpl.file, tpl.name, part, f"Jinja syntax error at line {e.lineno}: {e.message}"
+        ) from None
+    except (
+        jinja2.TemplateError,
+        TypeError,
+        ValueError,
+        IndexError,
+        KeyError,
+        ZeroDivisionError,
+    ) as e:
         raise TemplateError(
             tpl.file, tpl.name, part, f"does not render ({type(e).__name__}: {e})"
         ) from None
