@@ -100,3 +100,44 @@ def test_paths_stay_inside_and_unknowns_are_404(client: TestClient, url: str) ->
 def test_read_only(client: TestClient) -> None:
     assert client.post("/tasks").status_code == 405
     assert client.delete("/runs/s/held_out=arithmetic").status_code == 405
+
+
+def test_the_serve_command_answers_on_localhost(served: dict[str, Path]) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "instructkit.cli",
+            "serve",
+            "--runs",
+            str(served["runs"]),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/runs?format=json") as r:
+                    body = r.read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, "serve did not start"
+                time.sleep(0.05)
+        assert "held_out=arithmetic" in body
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
