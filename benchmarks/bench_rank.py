@@ -1,59 +1,159 @@
-"""Rank classification of 4-option items on SmolLM2-135M: the prompt encoded once and the
-options scored together, against one full forward pass per option. Same scores (within
-float tolerance), and the speed ratio.
+"""Rank classification against lm-evaluation-harness: instructkit's batched scorer
+(``evaluation.rank.score_batched``) and lm-eval's ``HFLM.loglikelihood`` on the same
+model object, the same items, the same context / continuation pairs and the same batch
+size. The reference is what a user would run instead of instructkit.
 
-    python benchmarks/bench_rank.py [--items 24]
+Items (``--dataset``): RTE validation (277 rows of ``../shared/data/t0-eval``, two
+one-token options) with PromptSource's "GPT-3 style" template; COPA validation (100 rows,
+two sentence options) with "best_option"; or the built-in ``ik044_word_category`` (four
+one-word options) with ``superni:Def+Pos(2)``. The model: SmolLM2-135M-Instruct (the
+packaged default). Each round runs both, interleaved; medians over ``--rounds`` are
+printed with their ratio, the accuracy of each, how many items pick the same option, the
+largest log-likelihood difference, and the machine's measured matmul rate.
+
+    python benchmarks/bench_rank.py [--rounds 3] [--batch-size 16] [--items 277]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 import time
+from pathlib import Path
 
 import torch
 
-from instructkit.evaluation.rank import score_options, score_options_naive
-from instructkit.models import adapter_for, load_model
-from instructkit.prompts import apply_template
-from instructkit.tasks.builtin import build_task, spec_by_name
+
+def matmul_tflops(dtype: torch.dtype = torch.float32, n: int = 1024, reps: int = 10) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e12
+
+
+DATASETS = {
+    "rte": ("super_glue_rte", "super_glue/rte", "promptsource:GPT-3 style"),
+    "copa": ("super_glue_copa", "super_glue/copa", "promptsource:best_option"),
+}
+
+
+def items(data: Path, dataset: str, n: int) -> list:  # type: ignore[type-arg]
+    from instructkit.prompts.render import render
+    from instructkit.tasks.builtin import build_task, spec_by_name
+    from instructkit.tasks.datasets import DatasetSpec, load_dataset_task
+
+    if dataset == "builtin":
+        task = build_task(spec_by_name("ik044_word_category"), n_instances=n)
+        return [render("superni:Def+Pos(2)", task, i) for i in task.instances]
+    folder, templates, template = DATASETS[dataset]
+    task = load_dataset_task(
+        DatasetSpec(
+            name=dataset,
+            path=str(data / "t0-eval" / folder),
+            files=["validation.jsonl"],
+            id_field="idx",
+            templates=str(data / "promptsource" / "templates" / templates),
+        )
+    )
+    return [render(template, task, i) for i in task.instances[:n]]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--items", type=int, default=24)
+    ap.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("INSTRUCTKIT_DATA", "../shared/data"))
+    )
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--items", type=int, default=277)
+    ap.add_argument("--dataset", choices=["rte", "copa", "builtin"], default="rte")
     ap.add_argument("--model", default="default")
     args = ap.parse_args()
+
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    from instructkit.evaluation.rank import rank_items, score_batched
+    from instructkit.models import adapter_for, load_model
+
     torch.manual_seed(0)
     adapter = adapter_for(load_model(args.model))
-    task = build_task(spec_by_name("ik044_word_category"), n_instances=args.items)
-    examples = [apply_template("superni:Def+Pos(2)", task, i) for i in task.instances]
-    assert all(len(e.options) == 4 for e in examples)
-    tokens = sum(adapter.count_tokens(e.source) for e in examples) / len(examples)
-    print(f"{len(examples)} items, 4 options each, prompts of {tokens:.0f} tokens on average")
-    score_options(adapter, examples[0].source, examples[0].options)  # warm-up
+    adapter.model.eval()
+    examples = items(args.data, args.dataset, args.items)
+    lm = HFLM(pretrained=adapter.model, tokenizer=adapter.tokenizer, batch_size=args.batch_size)
+    requests = [
+        Instance("loglikelihood", doc={}, arguments=(e.source.rstrip(), " " + o), idx=k)
+        for e in examples
+        for k, o in enumerate(e.options)
+    ]
 
-    t0 = time.perf_counter()
-    naive = [score_options_naive(adapter, e.source, e.options)[0] for e in examples]
-    t_naive = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    shared = [score_options(adapter, e.source, e.options)[0] for e in examples]
-    t_shared = time.perf_counter() - t0
-    diff = max(
-        abs(a - b)
-        for xs, ys in zip(naive, shared, strict=True)
-        for a, b in zip(xs, ys, strict=True)
+    def ours() -> list[list[float]]:
+        its = rank_items(adapter, examples)
+        out: dict[int, list[float]] = {}
+        for batch, scores in score_batched(adapter, its, batch_size=args.batch_size):
+            out.update(zip(batch, scores, strict=True))
+        return [out[i] for i in range(len(examples))]
+
+    def theirs() -> list[list[float]]:
+        flat = [ll for ll, _ in lm.loglikelihood(requests, disable_tqdm=True)]
+        out, k = [], 0
+        for e in examples:
+            out.append(flat[k : k + len(e.options)])
+            k += len(e.options)
+        return out
+
+    # Token splits: lm-eval's context / continuation ids against ours.
+    same_split = sum(
+        lm._encode_pair(e.source.rstrip(), " " + o)[1] == ids
+        for e, it in zip(examples, rank_items(adapter, examples), strict=True)
+        for o, ids in zip(e.options, it.options, strict=True)
     )
-    same_pick = sum(
-        max(range(4), key=xs.__getitem__) == max(range(4), key=ys.__getitem__)
-        for xs, ys in zip(naive, shared, strict=True)
+    t_ours, t_theirs = [], []
+    for _ in range(args.rounds):
+        t = time.perf_counter()
+        a = ours()
+        t_ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        b = theirs()
+        t_theirs.append(time.perf_counter() - t)
+
+    def pick(xs: list[float]) -> int:
+        return max(range(len(xs)), key=xs.__getitem__)
+
+    def acc(scores: list[list[float]]) -> float:
+        return (
+            100
+            * sum(e.options[pick(s)] in e.targets for e, s in zip(examples, scores, strict=True))
+            / len(examples)
+        )
+
+    same = sum(pick(x) == pick(y) for x, y in zip(a, b, strict=True))
+    diff = max(abs(u - v) for x, y in zip(a, b, strict=True) for u, v in zip(x, y, strict=True))
+    mo, mt = statistics.median(t_ours), statistics.median(t_theirs)
+    n_opts = sum(len(e.options) for e in examples)
+    print(
+        f"rank classification, {args.dataset}: {len(examples)} items ({n_opts} options), "
+        f"{sum(len(c) for it in rank_items(adapter, examples) for c in it.options) / n_opts:.1f}"
+        f" tokens per option, batch size "
+        f"{args.batch_size}, {torch.get_num_threads()} threads, "
+        f"{adapter.model.dtype}, {args.rounds} rounds"
     )
     print(
-        f"one pass per option {t_naive:.2f} s, shared prompt {t_shared:.2f} s, "
-        f"speed-up {t_naive / t_shared:.1f}x; max |score difference| {diff:.2e}; "
-        f"same choice on {same_pick}/{len(examples)} items"
+        f"  instructkit score_batched: {mo:.2f} s (rounds {', '.join(f'{x:.2f}' for x in t_ours)})"
     )
-    return 0 if diff < 1e-3 else 1
+    rounds = ", ".join(f"{x:.2f}" for x in t_theirs)
+    print(f"  lm-eval HFLM.loglikelihood: {mt:.2f} s (rounds {rounds})")
+    print(f"  ratio: {mt / mo:.2f}x (goal: 3x)")
+    print(
+        f"  accuracy {acc(a):.2f} / {acc(b):.2f}; same choice on {same}/{len(examples)} items; "
+        f"same token split on {same_split}/{n_opts} options; max |Δ log-likelihood| {diff:.1e}"
+    )
+    print(f"  machine: float32 matmul {matmul_tflops():.2f} TFLOP/s")
+    return 0 if same == len(examples) else 1
 
 
 if __name__ == "__main__":

@@ -45,17 +45,17 @@ base:
 """
 
 # (point, n-th time reached): the untuned model's predictions and option scores are
-# 4 batches and 12 lines, the tuned model's the next ones; checkpoints every 2 of 6 steps.
+# 4 batches and 3 batches of 4 items, the tuned model's the next ones; checkpoints every 2 of 6 steps.
 RUN_KILLS = [
     ("split-written", 1),
     ("predictions-written", 2),
-    ("option-scores-written", 5),
+    ("option-scores-written", 2),
     ("checkpoint-state-saved", 2),
     ("checkpoint-complete", 1),
     ("model-saved", 1),
     ("model-renamed", 1),
     ("predictions-written", 6),
-    ("option-scores-written", 17),
+    ("option-scores-written", 5),
     ("metrics-written", 1),
     ("cell-rows-inserted", 1),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,83 @@ def test_length_normalisation_can_change_the_pick() -> None:
     q = OptionScores("2", "t", "x", ["ab", "abcdef"], [-1.0, -2.5], [2, 1], ["ab"])
     assert q.prediction(normalize="chars") == "abcdef"  # -2.5/6 > -1/2
     assert q.prediction(normalize="tokens") == "ab"  # -1/2 > -2.5/1
+
+
+@pytest.mark.parametrize("kind", ["tiny", "tiny-t5"])
+@pytest.mark.parametrize("batch_size", [1, 3, 16])
+def test_packed_batches_equal_one_pass_per_option(kind: str, batch_size: int) -> None:
+    """Items of different prompt and option lengths, packed several to a pass (padding
+    included), score as one full pass per option scores them, in the input order."""
+    from instructkit.evaluation.rank import RankItem, rank_items, score_batched
+
+    ad = adapter_for(load_model(kind, seed=5))
+    prompts = ["Q: a?", "Definition: pick one.\nInput: " + "word " * 30 + "\nOutput:", "x"]
+    opts = [["yes", "no"], ["alpha beta gamma", "b", "c d"], ["1", "22", "333", "4444", "5"]]
+    examples = [
+        PromptedExample(
+            task="t", instance_id=str(i), template="x", source=p, targets=[o[0]], options=o
+        )
+        for i, (p, o) in enumerate(zip(prompts * 3, opts * 3, strict=True))
+    ]
+    items = rank_items(ad, examples)
+    assert all(isinstance(it, RankItem) for it in items)
+    got: dict[int, list[float]] = {}
+    order = []
+    for batch, scores in score_batched(ad, items, batch_size=batch_size):
+        assert len(batch) <= batch_size
+        order += batch
+        got.update(zip(batch, scores, strict=True))
+    assert sorted(order) == list(range(len(items)))
+    # Longest first, as lm-evaluation-harness orders requests.
+    assert [items[i].length for i in order] == sorted((it.length for it in items), reverse=True)
+    for i, (p, o) in enumerate(zip(prompts * 3, opts * 3, strict=True)):
+        ref, _ = score_options_naive(ad, p, o)
+        assert got[i] == pytest.approx(ref, abs=1e-4)
+
+
+RANK_SCRIPT = """
+import json, os, sys
+from pathlib import Path
+from instructkit.evaluation.evaluator import Evaluator, GenerationConfig
+from instructkit.models import adapter_for, load_model
+from instructkit.prompts.render import render
+from instructkit.tasks.builtin import builtin_tasks
+
+tasks = builtin_tasks(n_instances=6)
+examples = [render("superni:Def+Pos(2)", t, i) for t in tasks for i in t.instances[:2]]
+ad = adapter_for(load_model("tiny", seed=0))
+ev = Evaluator(ad, model_name="tiny", generation=GenerationConfig(batch_size=4),
+               show_progress=False)
+out = ev.rank(examples, Path(sys.argv[1]) / "rank.jsonl")
+if os.environ.get("RANK", "0") == "0":  # one process prints
+    print("RANK", json.dumps([[r.id, r.logprob] for r in out]))
+"""
+
+
+def test_rank_sharded_over_two_processes_matches_one(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "rank.py"
+    script.write_text(RANK_SCRIPT)
+    runs = {}
+    for name, cmd in (
+        ("one", [sys.executable, str(script)]),
+        (
+            "two",
+            [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", str(script)],
+        ),
+    ):
+        out = tmp_path / name
+        proc = subprocess.run(
+            [*cmd, str(out)], capture_output=True, text=True, timeout=300, env={**os.environ}
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        line = next(x for x in proc.stdout.splitlines() if x.startswith("RANK"))
+        runs[name] = json.loads(line[5:])
+        assert not list(out.glob("rank.rank*.jsonl"))  # shards merged and removed
+    assert [r[0] for r in runs["one"]] == [r[0] for r in runs["two"]]
+    for a, b in zip(runs["one"], runs["two"], strict=True):
+        assert a[1] == pytest.approx(b[1], abs=1e-4)

@@ -15,22 +15,32 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from instructkit._faults import reached
 from instructkit.artifacts import claim, fingerprint, write_manifest
-from instructkit.evaluation.rank import OptionScores, score_options
+from instructkit.evaluation.rank import OptionScores, rank_items, score_batched
 from instructkit.evaluation.run import (
     GenerationSettings,
     Prediction,
     drop_torn_tail,
     generate_predictions,
+    merge_shards,
     read_records,
+    shard_path,
 )
 from instructkit.models.adapters import FamilyAdapter, weights_fingerprint
 from instructkit.models.lengths import Side
@@ -97,6 +107,8 @@ class Evaluator:
                 "max_source_tokens": self.generation.max_source_tokens,
                 "truncate_source": self.generation.truncate_source,
             }
+            # Items packed into batched passes (evaluation.rank.score_packed).
+            settings["scorer"] = "packed"
         return settings
 
     def _claim(self, path: Path, settings: dict[str, Any]) -> None:
@@ -185,63 +197,76 @@ class Evaluator:
 
     def rank(self, examples: Sequence[PromptedExample], path: str | Path) -> list[OptionScores]:
         """Option scores of every example that has options, resumed from ``path`` under
-        the same model and settings. Scored on the main process; the others read the file."""
+        the same model and settings. Items are scored ``batch_size`` at a time, longest
+        first; under ``accelerate launch`` each process scores its share into a shard
+        file, which the main process merges."""
         path = Path(path)
         settings = self.produced_by("rank")
         self._claim(path, settings)
         state = distributed_state()
-        results: list[OptionScores] = []
         if state.is_main_process:
-            results = self._rank_into(examples, path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            drop_torn_tail(path)
         state.wait_for_everyone()
-        if not state.is_main_process:
-            done = {r.slot: r for r in read_option_scores(path)}
-            results = [done[s] for s in (e.slot for e in examples if e.options) if s in done]
-        return results
-
-    def _rank_into(self, examples: Sequence[PromptedExample], path: Path) -> list[OptionScores]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        drop_torn_tail(path)
         done = {r.slot: r for r in read_option_scores(path)}
         todo = [e for e in examples if e.options and e.slot not in done]
+        with state.split_between_processes(todo) as mine:
+            shard = path if state.num_processes == 1 else shard_path(path, state.process_index)
+            drop_torn_tail(shard)
+            self._rank_into(list(mine), shard, total=len(todo), show=state.is_main_process)
+        state.wait_for_everyone()
+        if state.num_processes > 1 and state.is_main_process:
+            merge_shards(path)
+        state.wait_for_everyone()
+        done = {r.slot: r for r in read_option_scores(path)}
+        return [done[e.slot] for e in examples if e.options and e.slot in done]
+
+    def _rank_into(
+        self, todo: list[PromptedExample], path: Path, *, total: int, show: bool
+    ) -> None:
+        have = {r.slot for r in read_option_scores(path)} if path.exists() else set()
+        todo = [e for e in todo if e.slot not in have]
         self.adapter.model.eval()
+        g = self.generation
         columns = (
             TextColumn("[bold]rank classification"),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn("items"),
+            TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
+            TimeRemainingColumn(),
         )
-        g = self.generation
+        items = rank_items(
+            self.adapter, todo, max_source_tokens=g.max_source_tokens, truncate=g.truncate_source
+        )
+        start = time.perf_counter()
         with (
-            Progress(*columns, disable=not self.show_progress) as bar,
+            Progress(*columns, disable=not (self.show_progress and show)) as bar,
             path.open("a", encoding="utf-8") as f,
         ):
-            tid = bar.add_task("rank", total=len(todo))
-            for e in todo:
-                scores, lengths = score_options(
-                    self.adapter,
-                    e.source,
-                    e.options,
-                    max_source_tokens=g.max_source_tokens,
-                    truncate=g.truncate_source,
-                )
-                r = OptionScores(
-                    e.instance_id,
-                    e.task,
-                    e.template,
-                    list(e.options),
-                    scores,
-                    lengths,
-                    list(e.targets),
-                    e.key,
-                )
-                done[r.slot] = r
-                line = r.__dict__ | {"prediction": r.prediction()}
-                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+            tid = bar.add_task("rank", total=len(todo), rate="")
+            n = 0
+            for batch, scores in score_batched(self.adapter, items, batch_size=g.batch_size):
+                for i, sc in zip(batch, scores, strict=True):
+                    e = todo[i]
+                    r = OptionScores(
+                        e.instance_id,
+                        e.task,
+                        e.template,
+                        list(e.options),
+                        sc,
+                        [len(o) for o in items[i].options],
+                        list(e.targets),
+                        e.key,
+                    )
+                    line = r.__dict__ | {"prediction": r.prediction()}
+                    f.write(json.dumps(line, ensure_ascii=False) + "\n")
                 f.flush()
                 reached("option-scores-written")
-                bar.advance(tid)
-        return [done[e.slot] for e in examples if e.options and e.slot in done]
+                n += len(batch)
+                rate = n / max(time.perf_counter() - start, 1e-9)
+                bar.update(tid, advance=len(batch), rate=f"{rate:.1f} items/s")
 
 
 def read_option_scores(path: str | Path) -> list[OptionScores]:

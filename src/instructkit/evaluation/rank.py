@@ -1,13 +1,14 @@
 """Rank classification: score every answer option by its log-likelihood and pick the best.
 
-The prompt of an instance is encoded once and its options are scored together:
+Items are scored in batches, longest first, and the prompt of an item is encoded once
+(:func:`score_packed`):
 
-- decoder-only: one forward pass over the prompt fills the key/value cache, which is
-  repeated once per option; one batched pass over the options (right-padded) then gives
-  every option token's log-probability;
-- encoder-decoder: the encoder runs once on the prompt; its output is repeated once per
-  option and the decoder scores all options (each followed by end-of-sequence) in one
-  batch.
+- decoder-only: an item is one row, its prompt followed by all its options, with a 4D
+  attention mask that shows each option only the prompt and its own earlier tokens, and
+  position ids that restart every option where the prompt ends; only the positions that
+  predict option tokens go through the language-model head;
+- encoder-decoder: the encoder runs once on the batch's prompts; the decoder scores every
+  option (each followed by end-of-sequence) of every item in one batch.
 
 Each option gets the sum of its token log-probabilities. Accuracy is named as
 lm-evaluation-harness names it: ``accuracy`` picks the option of highest summed
@@ -30,7 +31,7 @@ reference for tests and benchmarks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -106,7 +107,6 @@ def _gather(logprobs: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> li
     return [float(x) for x in picked.sum(-1)]
 
 
-@torch.no_grad()
 def score_options(
     adapter: FamilyAdapter,
     source: str,
@@ -115,46 +115,10 @@ def score_options(
     max_source_tokens: int = 512,
     truncate: Side = "left",
 ) -> tuple[list[float], list[int]]:
-    """Summed log-likelihood and token count of each option after ``source``."""
-    if is_prompt_learning(adapter.model):
-        # A soft prompt is prepended inside forward; the cache cannot be shared.
-        return score_options_naive(
-            adapter, source, options, max_source_tokens=max_source_tokens, truncate=truncate
-        )
-    model = cast(Any, adapter.model)
-    device = next(adapter.model.parameters()).device
+    """Summed log-likelihood and token count of each option after ``source`` (one item
+    through :func:`score_batched`)."""
     ctx, conts = _split(adapter, source, options, max_source_tokens, truncate)
-    n = len(conts)
-    opt_ids, opt_mask = pad_right(conts, adapter.pad_id)
-    opt_ids, opt_mask = opt_ids.to(device), opt_mask.to(device)
-    if adapter.family == "encoder-decoder":
-        enc_ids = torch.tensor([ctx], device=device)
-        enc = model.get_encoder()(input_ids=enc_ids)
-        hidden = enc.last_hidden_state.expand(n, -1, -1)
-        labels = opt_ids.masked_fill(opt_mask == 0, -100)
-        out = model(
-            encoder_outputs=(hidden,),
-            attention_mask=torch.ones((n, len(ctx)), device=device, dtype=torch.long),
-            labels=labels,
-        )
-        logprobs = torch.log_softmax(out.logits.float(), dim=-1)
-        return _gather(logprobs, opt_ids, opt_mask), [len(c) for c in conts]
-    first = model(input_ids=torch.tensor([ctx], device=device), use_cache=True)
-    cache = first.past_key_values
-    cache.batch_repeat_interleave(n)
-    last = torch.log_softmax(first.logits[0, -1].float(), dim=-1)
-    attn = torch.cat([torch.ones((n, len(ctx)), dtype=torch.long, device=device), opt_mask], dim=1)
-    out = model(input_ids=opt_ids, attention_mask=attn, past_key_values=cache, use_cache=True)
-    logprobs = torch.log_softmax(out.logits.float(), dim=-1)
-    # Token j of an option is predicted at position j - 1; token 0 by the prompt's last.
-    scores = []
-    for i, c in enumerate(conts):
-        s = float(last[c[0]])
-        if len(c) > 1:
-            s += float(
-                logprobs[i, torch.arange(len(c) - 1), torch.tensor(c[1:], device=device)].sum()
-            )
-        scores.append(s)
+    [(_, [scores])] = list(score_batched(adapter, [RankItem(ctx, conts)]))
     return scores, [len(c) for c in conts]
 
 
@@ -168,11 +132,179 @@ def score_options_naive(
     truncate: Side = "left",
 ) -> tuple[list[float], list[int]]:
     """The same scores, with one full forward pass per option (reference)."""
+    ctx, conts = _split(adapter, source, options, max_source_tokens, truncate)
+    return _score_one(adapter, RankItem(ctx, conts)), [len(c) for c in conts]
+
+
+@dataclass(frozen=True)
+class RankItem:
+    """One item to score: its prompt ids and the ids of each option (as :func:`_split`
+    gives them)."""
+
+    ctx: list[int]
+    options: list[list[int]]
+
+    @property
+    def length(self) -> int:
+        """Tokens of the packed row: the prompt once, then every option."""
+        return len(self.ctx) + sum(len(o) for o in self.options)
+
+
+def rank_items(
+    adapter: FamilyAdapter,
+    examples: Sequence[PromptedExample],
+    *,
+    max_source_tokens: int = 512,
+    truncate: Side = "left",
+) -> list[RankItem]:
+    """The token ids of every example's prompt and options."""
+    out = []
+    for e in examples:
+        ctx, conts = _split(adapter, e.source, e.options, max_source_tokens, truncate)
+        out.append(RankItem(ctx, conts))
+    return out
+
+
+def _final_logits(model: Any, hidden: torch.Tensor) -> torch.Tensor:
+    """The language-model head on selected hidden states (with the final soft cap of the
+    models that have one, e.g. Gemma 2)."""
+    logits = model.get_output_embeddings()(hidden).float()
+    cap = getattr(model.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return logits
+
+
+def _packable(model: Any, item: RankItem) -> bool:
+    window = getattr(model.config, "sliding_window", None)
+    return not window or item.length <= window
+
+
+@torch.no_grad()
+def score_packed(adapter: FamilyAdapter, items: Sequence[RankItem]) -> list[list[float]]:
+    """Summed log-likelihood of every option of every item, the items of one batch in
+    one forward pass.
+
+    Decoder-only: each item is one row, its prompt followed by all its options; a 4D
+    attention mask lets an option's tokens see the prompt and the option's own earlier
+    tokens only, and position ids restart every option where the prompt ends. So the
+    prompt is encoded once, every option is scored as the continuation of the prompt (as
+    one pass per option would score it), and only the hidden states that predict option
+    tokens go through the language-model head. Encoder-decoder: the encoder runs once on
+    the batch's prompts; the decoder scores every option of every item in one batch.
+    """
     model = cast(Any, adapter.model)
     device = next(adapter.model.parameters()).device
-    ctx, conts = _split(adapter, source, options, max_source_tokens, truncate)
+    if adapter.family == "encoder-decoder":
+        return _score_packed_seq2seq(adapter, model, items, device)
+    width = max(it.length for it in items)
+    b = len(items)
+    ids = torch.full((b, width), adapter.pad_id, dtype=torch.long)
+    pos = torch.zeros((b, width), dtype=torch.long)
+    allowed = torch.zeros((b, width, width), dtype=torch.bool)
+    pred_rows: list[int] = []
+    pred_cols: list[int] = []
+    targets: list[int] = []
+    spans: list[list[tuple[int, int]]] = []  # per item, per option: its range in targets
+    for i, it in enumerate(items):
+        p = len(it.ctx)
+        ids[i, :p] = torch.tensor(it.ctx, dtype=torch.long)
+        pos[i, :p] = torch.arange(p)
+        allowed[i, :p, :p] = torch.tril(torch.ones((p, p), dtype=torch.bool))
+        start = p
+        item_spans = []
+        for opt in it.options:
+            n = len(opt)
+            end = start + n
+            ids[i, start:end] = torch.tensor(opt, dtype=torch.long)
+            pos[i, start:end] = torch.arange(p, p + n)
+            allowed[i, start:end, :p] = True
+            allowed[i, start:end, start:end] = torch.tril(torch.ones((n, n), dtype=torch.bool))
+            # Token 0 of an option is predicted by the prompt's last position; token j
+            # by the option's token j - 1.
+            first = len(targets)
+            pred_rows += [i] * n
+            pred_cols += [p - 1, *range(start, end - 1)]
+            targets += opt
+            item_spans.append((first, len(targets)))
+            start = end
+        # Padding rows see themselves only (no empty softmax).
+        idx = torch.arange(start, width)
+        allowed[i, idx, idx] = True
+        spans.append(item_spans)
+    dtype = next(adapter.model.parameters()).dtype
+    if not dtype.is_floating_point:
+        dtype = torch.float32
+    mask = torch.zeros((b, 1, width, width), dtype=dtype)
+    mask.masked_fill_(~allowed.unsqueeze(1), torch.finfo(dtype).min)
+    base = model.get_decoder()
+    hidden = base(
+        input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=pos.to(device)
+    ).last_hidden_state
+    sel = hidden[torch.tensor(pred_rows, device=device), torch.tensor(pred_cols, device=device)]
+    logprobs = torch.log_softmax(_final_logits(model, sel), dim=-1)
+    picked = logprobs[
+        torch.arange(len(targets), device=device), torch.tensor(targets, device=device)
+    ]
+    sums = picked.double().cpu()
+    return [[float(sums[a:z].sum()) for a, z in item_spans] for item_spans in spans]
+
+
+def _score_packed_seq2seq(
+    adapter: FamilyAdapter, model: Any, items: Sequence[RankItem], device: torch.device
+) -> list[list[float]]:
+    enc_ids, enc_mask = pad_right([it.ctx for it in items], adapter.pad_id)
+    enc_ids, enc_mask = enc_ids.to(device), enc_mask.to(device)
+    hidden = model.get_encoder()(input_ids=enc_ids, attention_mask=enc_mask).last_hidden_state
+    owner = [i for i, it in enumerate(items) for _ in it.options]
+    conts = [o for it in items for o in it.options]
+    opt_ids, opt_mask = pad_right(conts, adapter.pad_id)
+    opt_ids, opt_mask = opt_ids.to(device), opt_mask.to(device)
+    index = torch.tensor(owner, device=device)
+    out = model(
+        encoder_outputs=(hidden.index_select(0, index),),
+        attention_mask=enc_mask.index_select(0, index),
+        labels=opt_ids.masked_fill(opt_mask == 0, -100),
+    )
+    logprobs = torch.log_softmax(out.logits.float(), dim=-1)
+    flat = _gather(logprobs, opt_ids, opt_mask)
+    result: list[list[float]] = []
+    k = 0
+    for it in items:
+        result.append(flat[k : k + len(it.options)])
+        k += len(it.options)
+    return result
+
+
+def score_batched(
+    adapter: FamilyAdapter,
+    items: Sequence[RankItem],
+    *,
+    batch_size: int = 16,
+) -> Iterator[tuple[list[int], list[list[float]]]]:
+    """Scores of all items, ``batch_size`` items per forward pass, longest first (as
+    lm-evaluation-harness orders its requests): yields (item indices, their scores) per
+    batch. Items the packed pass cannot take (a soft prompt; a packed row longer than a
+    sliding attention window) are scored one by one."""
+    model = cast(Any, adapter.model)
+    order = sorted(range(len(items)), key=lambda i: (-items[i].length, i))
+    alone = [i for i in order if is_prompt_learning(model) or not _packable(model, items[i])]
+    packed = [i for i in order if i not in set(alone)]
+    for k in range(0, len(packed), batch_size):
+        chunk = packed[k : k + batch_size]
+        yield chunk, score_packed(adapter, [items[i] for i in chunk])
+    for i in alone:
+        yield [i], [_score_one(adapter, items[i])]
+
+
+@torch.no_grad()
+def _score_one(adapter: FamilyAdapter, item: RankItem) -> list[float]:
+    """One item, one full forward pass per option (what a soft prompt needs)."""
+    model = cast(Any, adapter.model)
+    device = next(adapter.model.parameters()).device
+    ctx = item.ctx
     scores = []
-    for c in conts:
+    for c in item.options:
         if adapter.family == "encoder-decoder":
             out = model(
                 input_ids=torch.tensor([ctx], device=device),
@@ -185,33 +317,39 @@ def score_options_naive(
             lp = torch.log_softmax(model(input_ids=ids).logits[0].float(), dim=-1)
             pos = torch.arange(len(ctx) - 1, len(ctx) + len(c) - 1)
             scores.append(float(lp[pos, torch.tensor(c)].sum()))
-    return scores, [len(c) for c in conts]
+    return scores
 
 
 def rank_classify(
-    adapter: FamilyAdapter, examples: Sequence[PromptedExample], *, naive: bool = False
+    adapter: FamilyAdapter,
+    examples: Sequence[PromptedExample],
+    *,
+    naive: bool = False,
+    batch_size: int = 16,
 ) -> list[OptionScores]:
     """Score the options of every example (examples without options are skipped)."""
     adapter.model.eval()
-    fn = score_options_naive if naive else score_options
-    out = []
-    for ex in examples:
-        if not ex.options:
-            continue
-        scores, lengths = fn(adapter, ex.source, ex.options)
-        out.append(
-            OptionScores(
-                ex.instance_id,
-                ex.task,
-                ex.template,
-                list(ex.options),
-                scores,
-                lengths,
-                list(ex.targets),
-                ex.key,
-            )
+    examples = [e for e in examples if e.options]
+    items = rank_items(adapter, examples)
+    scores: dict[int, list[float]] = {}
+    if naive:
+        scores = {i: _score_one(adapter, it) for i, it in enumerate(items)}
+    else:
+        for batch, result in score_batched(adapter, items, batch_size=batch_size):
+            scores.update(zip(batch, result, strict=True))
+    return [
+        OptionScores(
+            ex.instance_id,
+            ex.task,
+            ex.template,
+            list(ex.options),
+            scores[i],
+            [len(o) for o in items[i].options],
+            list(ex.targets),
+            ex.key,
         )
-    return out
+        for i, ex in enumerate(examples)
+    ]
 
 
 def accuracy(results: Sequence[OptionScores], *, normalize: Normalization = None) -> float:

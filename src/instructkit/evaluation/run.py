@@ -102,7 +102,8 @@ class GenerationSettings:
     stop: tuple[str, ...] = ("\n",)
 
 
-def _shard_path(out_path: Path, rank: int) -> Path:
+def shard_path(out_path: Path, rank: int) -> Path:
+    """The file process ``rank`` writes its share of ``out_path`` to."""
     return out_path.with_name(f"{out_path.stem}.rank{rank}{out_path.suffix}")
 
 
@@ -134,12 +135,12 @@ def generate_predictions(
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if state.is_main_process:
-        _merge_shards(out_path, state.num_processes)
+        merge_shards(out_path)
     state.wait_for_everyone()
     done = {p.slot: p for p in read_predictions(out_path)}
     todo = [e for e in examples if e.slot not in done]
     with state.split_between_processes(todo) as mine:
-        shard = out_path if state.num_processes == 1 else _shard_path(out_path, state.process_index)
+        shard = out_path if state.num_processes == 1 else shard_path(out_path, state.process_index)
         drop_torn_tail(shard)
         default = GenerationSettings(max_new_tokens, tuple(stop))
         groups: dict[GenerationSettings, list[PromptedExample]] = {}
@@ -166,25 +167,39 @@ def generate_predictions(
     state.wait_for_everyone()
     if state.num_processes > 1:
         if state.is_main_process:
-            _merge_shards(out_path, state.num_processes)
+            merge_shards(out_path)
         state.wait_for_everyone()
         done = {p.slot: p for p in read_predictions(out_path)}
     return [done[e.slot] for e in examples]
 
 
-def _merge_shards(out_path: Path, num_processes: int) -> None:
-    """Append the predictions of shard files to ``out_path`` (no id twice), then delete them."""
+def merge_shards(out_path: Path) -> None:
+    """Append the lines of the shard files of ``out_path`` (predictions or option scores)
+    to it, each (instance id, template, prompt key) once, then delete the shards."""
     drop_torn_tail(out_path)
-    have = {p.slot for p in read_predictions(out_path)}
+
+    def slot(d: dict[str, Any]) -> tuple[str, str, str]:
+        return (d["id"], d["template"], d.get("key", ""))
+
+    def lines(path: Path) -> list[tuple[tuple[str, str, str], str]]:
+        out = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append((slot(json.loads(line)), line))
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line of a killed process
+        return out
+
+    have = {k for k, _ in lines(out_path)} if out_path.exists() else set()
     shards = sorted(out_path.parent.glob(f"{out_path.stem}.rank*{out_path.suffix}"))
     if not shards:
         return
     with out_path.open("a", encoding="utf-8") as f:
         for shard in shards:
-            for p in read_predictions(shard):
-                if p.slot not in have:
-                    have.add(p.slot)
-                    f.write(p.to_json() + "\n")
+            for k, line in lines(shard):
+                if k not in have:
+                    have.add(k)
+                    f.write(line + "\n")
     for shard in shards:
         shard.unlink()
 
