@@ -232,8 +232,7 @@ class Evaluator:
             TextColumn("[bold]rank classification"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("items"),
-            TextColumn("{task.fields[rate]}"),
+            TextColumn("items {task.fields[rate]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
         )
@@ -266,7 +265,7 @@ class Evaluator:
                 reached("option-scores-written")
                 n += len(batch)
                 rate = n / max(time.perf_counter() - start, 1e-9)
-                bar.update(tid, advance=len(batch), rate=f"{rate:.1f} items/s")
+                bar.update(tid, advance=len(batch), rate=f"· {rate:.1f}/s")
 
 
 def read_option_scores(path: str | Path) -> list[OptionScores]:

@@ -9,13 +9,21 @@ resumes with no lost and no duplicated line.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from instructkit._faults import reached
 from instructkit.evaluation.metrics import compute_metrics, score_instance
@@ -226,13 +234,16 @@ def _generate_into(
         TextColumn(f"[bold]{label}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("prompts {task.fields[rate]}"),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
     )
+    t0 = time.perf_counter()
     with (
         Progress(*columns, disable=not show_progress) as bar,
         path.open("a", encoding="utf-8") as f,
     ):
-        tid = bar.add_task(label, total=total, completed=already)
+        tid = bar.add_task(label, total=total, completed=already, rate="")
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             texts = adapter.generate(
@@ -259,7 +270,8 @@ def _generate_into(
                 f.write(p.to_json() + "\n")
             f.flush()
             reached("predictions-written")
-            bar.advance(tid, len(chunk))
+            rate = (start + len(chunk)) / max(time.perf_counter() - t0, 1e-9)
+            bar.update(tid, advance=len(chunk), rate=f"· {rate:.1f}/s")
 
 
 def baseline_predictions(

@@ -45,6 +45,8 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     seconds: float = 0.0
     target_tokens: int = 0
+    tokens: int = 0  # every token the model processed (source and target, no padding)
+    matmul_rate: float = 0.0  # this machine's measured matrix-multiply FLOP/s
     resumed_from: int = 0
     evaluations: dict[int, dict[str, float]] = field(default_factory=dict)
 
@@ -134,19 +136,28 @@ def train(
             batch = adapter.collate([e.source for e in chunk], [e.target for e in chunk], lengths)
         return {k: v.to(accelerator.device) for k, v in batch.items()}
 
+    params = sum(p.numel() for p in model.parameters())
+    result.matmul_rate = matmul_rate(next(model.parameters()).device, config.mixed_precision)
     t0 = time.perf_counter()
     columns = (
         TextColumn("[bold]training"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.3f}"),
-        TextColumn("{task.fields[tps]:.0f} tok/s"),
+        TextColumn("steps · loss {task.fields[loss]:.3f}"),
+        TextColumn("· {task.fields[tps]:.0f} tokens/s ({task.fields[ttps]:.0f} target)"),
+        TextColumn("· {task.fields[share]:.0%} of matmul peak"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
     with Progress(*columns, disable=not show_progress or not accelerator.is_main_process) as bar:
         task_id = bar.add_task(
-            "train", total=config.steps, completed=start_step, loss=math.nan, tps=0.0
+            "train",
+            total=config.steps,
+            completed=start_step,
+            loss=math.nan,
+            tps=0.0,
+            ttps=0.0,
+            share=0.0,
         )
         for step in range(start_step, config.steps):
             batches = [micro_batch(step, m) for m in range(config.grad_accum)]
@@ -154,6 +165,10 @@ def train(
                 sum(adapter.count_loss_tokens(b) for b in batches), device=accelerator.device
             )
             step_tokens = int(accelerator.reduce(local, reduction="sum"))
+            local_all = torch.tensor(
+                sum(_processed_tokens(adapter, b) for b in batches), device=accelerator.device
+            )
+            result.tokens += int(accelerator.reduce(local_all, reduction="sum"))
             loss_sum = torch.zeros((), device=accelerator.device)
             for batch in batches:
                 with accelerator.accumulate(model):
@@ -181,12 +196,26 @@ def train(
                 )
             result.losses.append(step_loss)
             result.target_tokens += step_tokens
-            elapsed = time.perf_counter() - t0
+            elapsed = max(time.perf_counter() - t0, 1e-9)
+            tps = result.tokens / elapsed
+            # Training costs about 6 FLOPs per parameter and token (forward and backward).
+            share = 6 * params * tps / accelerator.num_processes / max(result.matmul_rate, 1.0)
             bar.update(
-                task_id, advance=1, loss=step_loss, tps=result.target_tokens / max(elapsed, 1e-9)
+                task_id,
+                advance=1,
+                loss=step_loss,
+                tps=tps,
+                ttps=result.target_tokens / elapsed,
+                share=share,
             )
             done = step + 1
-            logs: dict[str, float] = {"loss": step_loss, "lr": scheduler.get_last_lr()[0]}
+            logs: dict[str, float] = {
+                "loss": step_loss,
+                "lr": scheduler.get_last_lr()[0],
+                "tokens_per_second": tps,
+                "target_tokens_per_second": result.target_tokens / elapsed,
+                "matmul_share": share,
+            }
             if evaluate is not None and config.eval_every and done % config.eval_every == 0:
                 model.eval()
                 metrics = evaluate(adapter_view(adapter, accelerator.unwrap_model(model)), done)
@@ -206,6 +235,44 @@ def train(
     adapter.model = accelerator.unwrap_model(model, keep_fp32_wrapper=False)
     adapter.model.eval()
     return result
+
+
+def _processed_tokens(adapter: FamilyAdapter, batch: dict[str, torch.Tensor]) -> int:
+    """Tokens a batch feeds the model, padding excluded (encoder and decoder tokens for
+    encoder-decoder models)."""
+    if "attention_mask" in batch:
+        n = int(batch["attention_mask"].sum())
+    else:  # packed rows: padding is labelled -100 and sits at position 0 onwards
+        n = int((batch["input_ids"] != adapter.pad_id).sum())
+    if adapter.family == "encoder-decoder":
+        n += int((batch["labels"] != -100).sum())
+    return n
+
+
+_RATES: dict[tuple[str, str], float] = {}
+
+
+def matmul_rate(device: torch.device, precision: str = "no", n: int = 512) -> float:
+    """This machine's measured matrix-multiply rate (FLOP/s) on ``device`` in the training
+    precision, measured once per process (a few milliseconds)."""
+    key = (str(device), precision)
+    if key not in _RATES:
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+        if device.type == "cpu" and dtype == torch.float16:
+            dtype = torch.float32
+        a = torch.randn(n, n, dtype=dtype, device=device)
+        b = torch.randn(n, n, dtype=dtype, device=device)
+        a @ b
+        reps = 8
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        _RATES[key] = 2 * n**3 * reps / max(time.perf_counter() - t, 1e-9)
+    return _RATES[key]
 
 
 def adapter_view(adapter: FamilyAdapter, model: Any) -> FamilyAdapter:
