@@ -78,3 +78,26 @@ def test_source_truncation_side_is_configurable() -> None:
     for kind in ("tiny", "tiny-t5"):
         enc = adapter_for(load_model(kind)).collate(["0123456789"], ["a"], Lengths(3, 8, "left"))
         assert enc["input_ids"].shape[1] >= 3
+
+
+def test_stop_strings_apply_after_leading_whitespace() -> None:
+    """An answer that starts on a new line is generated, not stopped at that line: the
+    stopping rule matches how predictions are cut (evaluation.run.cut_at_stop)."""
+    import torch
+
+    from instructkit.evaluation.run import cut_at_stop
+    from instructkit.models.adapters import StopOnStrings
+
+    ad = adapter_for(load_model("tiny", seed=0))
+    tok = ad.tokenizer
+    rule = StopOnStrings(tok, ["\n"], start=0)
+
+    def stops(text: str) -> bool:
+        ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
+        return bool(rule(ids, torch.zeros(1))[0])
+
+    assert not stops("\n")
+    assert not stops("\n  The answer")
+    assert stops("\nThe answer\n")
+    assert stops("yes\n")
+    assert cut_at_stop("\nThe answer\nmore", ["\n"]) == "The answer"

@@ -63,6 +63,10 @@ class GenerationConfig:
     def key(self) -> dict[str, Any]:
         return {
             "chat_template": self.chat_template,
+            # Rows stop at a stop string after their leading whitespace (models.adapters.
+            # StopOnStrings); outputs of the earlier rule, which stopped at a leading "\n",
+            # are not reused.
+            "stopping": "after-leading-whitespace",
             "max_new_tokens": self.max_new_tokens,
             "stop": list(self.stop),
             "max_source_tokens": self.max_source_tokens,

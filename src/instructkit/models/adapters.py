@@ -45,7 +45,9 @@ def pad_right(rows: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, to
 
 
 class StopOnStrings(StoppingCriteria):
-    """Marks a row finished once its generated text contains one of the stop strings."""
+    """Marks a row finished once its generated text contains one of the stop strings
+    after its leading whitespace, as :func:`instructkit.evaluation.run.cut_at_stop` cuts
+    it (an answer that starts on a new line is generated, not stopped at that line)."""
 
     def __init__(
         self, tokenizer: PreTrainedTokenizerBase, stops: Sequence[str], start: int
@@ -56,7 +58,7 @@ class StopOnStrings(StoppingCriteria):
         self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any
     ) -> torch.BoolTensor:
         texts = self.tokenizer.batch_decode(input_ids[:, self.start :], skip_special_tokens=True)
-        done = [any(s in t for s in self.stops) for t in texts]
+        done = [any(s in t.lstrip() for s in self.stops) for t in texts]
         return cast(torch.BoolTensor, torch.tensor(done, dtype=torch.bool, device=input_ids.device))
 
 
