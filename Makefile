@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run run-tiny test lint clean
+.PHONY: setup run run-tiny test lint bench clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,12 @@ run-tiny: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# Benchmarks against the tools users would pick instead (TRL, lm-eval, batched generate,
+# rouge_score); writes benchmarks/RESULTS.md. The anchors come with the `bench` extra.
+bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/run_all.py
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -153,6 +153,11 @@ def main() -> int:
         f"same token split on {same_split}/{n_opts} options; max |Δ log-likelihood| {diff:.1e}"
     )
     print(f"  machine: float32 matmul {matmul_tflops():.2f} TFLOP/s")
+    print(
+        f"result: rank classification ({args.dataset}, batch {args.batch_size}) "
+        f"{mt / mo:.2f}x lm-eval HFLM.loglikelihood (goal 3x), same choice on "
+        f"{same}/{len(examples)} items"
+    )
     return 0 if same == len(examples) else 1
 
 
