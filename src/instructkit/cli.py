@@ -37,9 +37,51 @@ app.add_typer(tasks_app, name="tasks")
 prompts_app = typer.Typer(help="Show, list and validate prompt templates.", no_args_is_help=True)
 app.add_typer(prompts_app, name="prompts")
 # Task data, template text and names are untrusted: printed as text, never as markup. Our
-# own styling goes through Text objects (see _styled).
-console = Console(markup=False)
-err_console = Console(stderr=True, markup=False)
+# own styling goes through Text objects (see _styled). Piped into a file or another
+# program, output is never cut to the 80 columns of a terminal that is not there.
+_WIDE = 100_000
+console = Console(markup=False, width=None if sys.stdout.isatty() else _WIDE)
+err_console = Console(stderr=True, markup=False, width=None if sys.stderr.isatty() else _WIDE)
+
+
+def _quiet_third_party() -> None:
+    """Silence the progress bars of transformers, datasets and huggingface_hub (--quiet)."""
+    import os
+
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover - a dependency
+        pass
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover - a dependency
+        pass
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"instructkit {version('instructkit')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Multi-task instruction tuning and zero-shot cross-task generalization."""
 
 
 def _styled(*parts: str | tuple[str, str]) -> Text:
@@ -95,6 +137,8 @@ def run(
     from instructkit.experiments.single import run_experiment
 
     cfg = _resolve_config(config, model=model, name=name, output_dir=output_dir, steps=steps)
+    if quiet:
+        _quiet_third_party()
     run_experiment(cfg, console=console, show_progress=not quiet)
 
 
@@ -325,6 +369,8 @@ def sweep(
     if store:
         cfg = cfg.model_copy(update={"store": store})
     t0 = time.perf_counter()
+    if quiet:
+        _quiet_third_party()
     ran = run_sweep(cfg, console=console, show_progress=not quiet)
     out = write_sweep_report(cfg.store, cfg.name)
     console.print((out / "report.md").read_text(encoding="utf-8"), highlight=False, markup=False)
@@ -442,8 +488,29 @@ def eval_cmd(
         int, typer.Option(help="Source budget: demonstrations dropped first, then cut.")
     ] = 512,
     max_instances: Annotated[int, typer.Option(help="Instances per task (official: 100).")] = 100,
-    max_new_tokens: Annotated[int, typer.Option(help="Generation length limit.")] = 32,
-    batch_size: Annotated[int, typer.Option(help="Generation batch size.")] = 8,
+    max_new_tokens: Annotated[
+        int, typer.Option(help="Generation length limit (as run's eval.max_new_tokens).")
+    ] = 16,
+    batch_size: Annotated[int, typer.Option(help="Generation and ranking batch size.")] = 16,
+    stop: Annotated[
+        list[str] | None,
+        typer.Option(help="Stop sequence (repeatable; default: a new line, as run's eval.stop)."),
+    ] = None,
+    chat_template: Annotated[
+        bool, typer.Option(help="Wrap each prompt in the model's chat template.")
+    ] = False,
+    dtype: Annotated[
+        str, typer.Option(help="float32 | bfloat16 | float16 | auto (the checkpoint's own).")
+    ] = "float32",
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1, mps, ...")] = None,
+    revision: Annotated[str | None, typer.Option(help="Hub revision of the model.")] = None,
+    trust_remote_code: Annotated[
+        bool, typer.Option(help="Allow model code from the hub.")
+    ] = False,
+    adapter: Annotated[
+        Path | None,
+        typer.Option(help="A PEFT adapter folder (LoRA or soft prompt, e.g. <run>/model)."),
+    ] = None,
     xlingual_tokenizer: Annotated[
         str | None, typer.Option(help="GPT-2 tokenizer for xlingual ROUGE-L.")
     ] = None,
@@ -472,10 +539,20 @@ def eval_cmd(
         chosen = _eval_tasks(
             source, split if is_superni_root else None, track, tasks, max_instances
         )
-    adapter = adapter_for(load_model(model))
+    if quiet:
+        _quiet_third_party()
+    loaded = load_model(
+        model,
+        dtype=dtype,
+        device=device,
+        revision=revision,
+        trust_remote_code=trust_remote_code,
+        adapter=str(adapter) if adapter else None,
+    )
+    family = adapter_for(loaded)
     # The one renderer, with the evaluation budget: as `run` renders its held-out tasks.
     ctx = RenderContext(
-        count_tokens=adapter.count_tokens, max_source_tokens=max_source_tokens, fewshot=fewshot
+        count_tokens=family.count_tokens, max_source_tokens=max_source_tokens, fewshot=fewshot
     )
     examples = [
         e
@@ -498,14 +575,16 @@ def eval_cmd(
             "has any (a PromptSource template with answer_choices, or an OPTIONS template)"
         )
     metrics = evaluate(
-        adapter,
+        family,
         examples,
         output,
         mode="rank" if mode == "rank" else "generate",
-        model_name=model,
+        model_name=loaded.name,
         max_source_tokens=max_source_tokens,
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
+        stop=tuple(stop) if stop else ("\n",),
+        chat_template=chat_template,
         xlingual_tokenizer=xlingual_tokenizer,
         bootstrap=bootstrap,
         show_progress=not quiet,
@@ -671,6 +750,8 @@ def train_cmd(
     from instructkit.experiments.single import train_experiment
 
     cfg = _resolve_config(config, model=model, name=name, output_dir=None, steps=steps)
+    if quiet:
+        _quiet_third_party()
     train_experiment(cfg, console=console, show_progress=not quiet)
 
 

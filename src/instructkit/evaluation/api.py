@@ -102,6 +102,7 @@ def evaluate(
     xlingual_tokenizer: str | None = None,
     bootstrap: bool = False,
     show_progress: bool = True,
+    chat_template: bool = False,
 ) -> dict[str, Any]:
     """Evaluate with the one :class:`Evaluator` and write ``out_dir``: predictions or option
     scores (resumable, keyed by model and settings), the official ``{"id", "prediction"}``
@@ -117,6 +118,7 @@ def evaluate(
             stop=tuple(stop),
             max_source_tokens=max_source_tokens,
             batch_size=batch_size,
+            chat_template=chat_template,
         ),
         show_progress=show_progress,
     )

@@ -24,7 +24,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 from transformers import (
@@ -223,14 +223,21 @@ def _gguf_cache_dir(gguf: Path) -> Path:
 
 
 def load_pretrained(
-    name_or_path: str, *, trust_remote_code: bool = False, dtype: torch.dtype = torch.float32
+    name_or_path: str,
+    *,
+    trust_remote_code: bool = False,
+    dtype: torch.dtype | str = torch.float32,
+    revision: str | None = None,
 ) -> LoadedModel:
     """Load a model of either family by hub id or local folder with ``from_pretrained``."""
+    opts: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if revision:
+        opts["revision"] = revision
     try:
-        config = AutoConfig.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+        config = AutoConfig.from_pretrained(name_or_path, **opts)
         auto: Any = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
-        model = auto.from_pretrained(name_or_path, dtype=dtype, trust_remote_code=trust_remote_code)
-        tok = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+        model = auto.from_pretrained(name_or_path, dtype=dtype, **opts)
+        tok = AutoTokenizer.from_pretrained(name_or_path, **opts)
     except (OSError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelLoadError(f"cannot load model '{name_or_path}': {first}") from None
@@ -252,17 +259,62 @@ def _local_path(name: str) -> str:
     return name
 
 
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
 def load_model(
-    name: str = "default", *, seed: int = 0, trust_remote_code: bool = False
+    name: str = "default",
+    *,
+    seed: int = 0,
+    trust_remote_code: bool = False,
+    dtype: str = "float32",
+    revision: str | None = None,
+    device: str | None = None,
+    adapter: str | None = None,
 ) -> LoadedModel:
-    """Load a model by one of the names described in this module's docstring."""
+    """Load a model by one of the names described in this module's docstring, with the
+    options lm-evaluation-harness users pass: ``dtype`` (float32, bfloat16, float16 or
+    auto: the checkpoint's own), ``revision`` (hub models), ``device`` and ``adapter`` (a
+    PEFT folder: LoRA weights or a soft prompt, as ``run`` saves them). A folder that
+    holds an adapter (``adapter_config.json``) loads its base model with it."""
+    if dtype != "auto" and dtype not in DTYPES:
+        raise ModelLoadError(f"unknown dtype '{dtype}'; one of auto, {', '.join(DTYPES)}")
+    if adapter is None and (Path(name) / "adapter_config.json").is_file():
+        import json
+
+        adapter = name
+        cfg = json.loads((Path(name) / "adapter_config.json").read_text(encoding="utf-8"))
+        name = cfg.get("base_model_name_or_path") or ""
+        if not name:
+            raise ModelLoadError(f"{adapter}/adapter_config.json names no base model")
+    torch_dtype: Any = "auto" if dtype == "auto" else DTYPES[dtype]
     if name in ("tiny", "tiny-llama", "tiny-t5"):
-        return tiny_model("tiny-t5" if name == "tiny-t5" else "tiny", seed=seed)
-    loaded = load_pretrained(_local_path(name), trust_remote_code=trust_remote_code)
-    if name in PACKAGED_MODELS:
-        loaded.name = PACKAGED_MODELS[name].name
-    elif name.endswith(".gguf"):
-        loaded.name = Path(name).stem
+        loaded = tiny_model("tiny-t5" if name == "tiny-t5" else "tiny", seed=seed)
+        if dtype not in ("auto", "float32"):
+            loaded.model = loaded.model.to(torch_dtype)
+    else:
+        loaded = load_pretrained(
+            _local_path(name),
+            trust_remote_code=trust_remote_code,
+            dtype=torch_dtype,
+            revision=revision,
+        )
+        if name in PACKAGED_MODELS:
+            loaded.name = PACKAGED_MODELS[name].name
+        elif name.endswith(".gguf"):
+            loaded.name = Path(name).stem
+    if adapter is not None:
+        from peft import PeftModel
+
+        if not (Path(adapter) / "adapter_config.json").is_file():
+            raise ModelLoadError(f"{adapter}: no adapter_config.json (not a PEFT adapter folder)")
+        loaded.model = cast(Any, PeftModel.from_pretrained(loaded.model, adapter))
+        loaded.name = f"{loaded.name} + {adapter}"
+    if device:
+        try:
+            loaded.model = cast(Any, loaded.model).to(device)
+        except (RuntimeError, AssertionError) as e:
+            raise ModelLoadError(f"cannot move the model to '{device}': {e}") from None
     return loaded
 
 
