@@ -6,6 +6,7 @@ status 1; nothing else is caught.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -64,6 +65,30 @@ def _quiet_third_party() -> None:
         datasets.logging.set_verbosity_error()
     except ImportError:  # pragma: no cover - a dependency
         pass
+
+
+_JSON_HELP = "Write the numbers as JSON to this file ('-': standard output, tables left out)."
+
+
+def _emit_json(data: Any, dest: Path | None) -> bool:
+    """Write ``data`` as JSON to ``dest`` ('-' is standard output); whether it went to
+    standard output (the human tables are then left out)."""
+    import json as _json
+
+    if dest is None:
+        return False
+    text = _json.dumps(data, indent=1, ensure_ascii=False, default=str)
+    if str(dest) == "-":
+        sys.stdout.write(text + "\n")
+        return True
+    dest.write_text(text + "\n", encoding="utf-8")
+    return False
+
+
+def _with_ci(m: dict[str, Any], metric: str) -> str:
+    """A number with its 95% bootstrap interval when one was computed."""
+    ci = (m.get("ci95") or {}).get(metric) or m.get(f"{metric}_ci95")
+    return f"{m[metric]:.2f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
 
 
 def _version(value: bool) -> None:
@@ -164,21 +189,21 @@ def split_show(
     config: Annotated[
         Path | None, typer.Argument(help="Experiment YAML; default: built-in.")
     ] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the split here.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help=_JSON_HELP)] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="List training tasks too.")] = False,
 ) -> None:
     """Where each task goes (train, eval, excluded) and why."""
-    import json as _json
-
     _, _, split = _config_tasks_split(config)
+    for w in split.warnings:
+        err_console.print(f"warning: {w}", markup=False, highlight=False)
+    if _emit_json(split.to_json(), json_out):
+        return
     console.print(
         _styled(
             (split.protocol, "bold"),
             f": {len(split.train)} train, {len(split.eval)} eval, {len(split.excluded)} excluded",
         )
     )
-    for w in split.warnings:
-        err_console.print(f"warning: {w}", markup=False, highlight=False)
     table = Table()
     for col in ("task", "role", "why"):
         table.add_column(col)
@@ -186,8 +211,6 @@ def split_show(
         if p.role != "train" or all_tasks:
             table.add_row(name, p.role, p.reason)
     console.print(table)
-    if json_out:
-        json_out.write_text(_json.dumps(split.to_json(), indent=1), encoding="utf-8")
 
 
 @mix_app.command("build")
@@ -200,6 +223,12 @@ def mix_build(
         ".cache/mixtures"
     ),
     num_proc: Annotated[int | None, typer.Option(help="Tokenisation processes.")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Also save the mixture here (a datasets folder).")
+    ] = None,
+    push_to_hub: Annotated[
+        str | None, typer.Option(help="Also push the mixture to this Hub dataset repo.")
+    ] = None,
 ) -> None:
     """Build the training mixture and summarise it: tasks, examples per task, tokens."""
     from instructkit.experiments.plan import make_mixture
@@ -252,6 +281,14 @@ def mix_build(
             Text("total", style="bold"), "1", str(len(mixture)), str(sum(tokens.values()))
         )
     console.print(table)
+    if output is not None or push_to_hub:
+        from instructkit.experiments.hub import save_mixture
+
+        save_mixture(mixture.examples, output, push_to_hub=push_to_hub)
+        if output is not None:
+            console.print(f"saved the mixture ({len(mixture)} examples) to {output}/")
+        if push_to_hub:
+            console.print(f"pushed the mixture to the Hub: {push_to_hub}", highlight=False)
 
 
 @app.command()
@@ -389,6 +426,7 @@ def results(
     category: Annotated[
         str, typer.Option(help="Category, or * for all categories together.")
     ] = "*",
+    json_out: Annotated[Path | None, typer.Option("--json", help=_JSON_HELP)] = None,
 ) -> None:
     """List stored results, filtered."""
     from instructkit.experiments.store import ResultsStore
@@ -411,6 +449,8 @@ def results(
         rows = db.results(**filters)
     finally:
         db.close()
+    if _emit_json([dataclasses.asdict(r) for r in rows], json_out):
+        return
     table = Table(title=f"{len(rows)} results")
     cols = ("experiment", "kind", "cell", "system", "task", "category", "template", "metric")
     for col in (*cols, "value"):
@@ -504,9 +544,7 @@ def eval_cmd(
     ] = "float32",
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1, mps, ...")] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision of the model.")] = None,
-    trust_remote_code: Annotated[
-        bool, typer.Option(help="Allow model code from the hub.")
-    ] = False,
+    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the hub.")] = False,
     adapter: Annotated[
         Path | None,
         typer.Option(help="A PEFT adapter folder (LoRA or soft prompt, e.g. <run>/model)."),
@@ -517,6 +555,7 @@ def eval_cmd(
     bootstrap: Annotated[bool, typer.Option(help="95% bootstrap confidence intervals.")] = False,
     output: Annotated[Path, typer.Option(help="Output folder (resumable).")] = Path("runs/eval"),
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help=_JSON_HELP)] = None,
 ) -> None:
     """Evaluate a model zero-shot on tasks, by generation or rank classification."""
     from instructkit.evaluation.api import evaluate
@@ -593,13 +632,15 @@ def eval_cmd(
 
     if not distributed_state().is_main_process:
         return
+    if _emit_json(metrics, json_out):
+        return
     table = Table(title=f"{model} · {template} · {mode} · {len(examples)} instances")
     table.add_column("task")
     cols = ("accuracy", "accuracy_norm") if mode == "rank" else ("exact_match", "rougeL")
     for c in cols:
         table.add_column(c, justify="right")
     for name, m in [*metrics["per_task"].items(), ("overall", metrics["overall"])]:
-        table.add_row(name, *(f"{m[c]:.2f}" for c in cols))
+        table.add_row(name, *(_with_ci(m, c) for c in cols))
     console.print(table)
     if mode == "rank" and metrics.get("spread_over_templates"):
         from instructkit.evaluation.rank import chance_accuracy
@@ -640,13 +681,10 @@ def score(
     xlingual_tokenizer: Annotated[
         str | None, typer.Option(help="GPT-2 tokenizer for xlingual ROUGE-L.")
     ] = None,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also write all numbers here.")
-    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help=_JSON_HELP)] = None,
     per_task: Annotated[bool, typer.Option(help="Print the per-task table too.")] = True,
 ) -> None:
     """Score predictions as the official SuperNI scorer does: per track, category, task."""
-    import json as _json
 
     from instructkit.evaluation.scoring import (
         read_prediction_file,
@@ -669,6 +707,8 @@ def score(
             highlight=False,
         )
     result = score_predictions(preds, refs, xlingual_tokenizer=xlingual_tokenizer)
+    if _emit_json(result, json_out):
+        return
     for track, r in result.items():
         o = r["overall"]
         console.print(
@@ -696,8 +736,6 @@ def score(
                     name, f"{m['exact_match']:.2f}", f"{m['rougeL']:.2f}", str(m["n"]), *extra
                 )
             console.print(table)
-    if json_out:
-        json_out.write_text(_json.dumps(result, indent=1), encoding="utf-8")
 
 
 @app.command()
@@ -778,9 +816,24 @@ def tasks_list(
         str | None, typer.Option(help="train | test | excluded (SuperNI folders).")
     ] = None,
     track: Annotated[str, typer.Option(help="default | xlingual")] = "default",
+    json_out: Annotated[Path | None, typer.Option("--json", help=_JSON_HELP)] = None,
 ) -> None:
     """List tasks with their category, cluster and number of instances."""
     coll = _collection(path, split, track)
+    rows = [
+        {
+            "task": t.name,
+            "category": t.category,
+            "categories": list(t.categories),
+            "cluster": t.cluster or "",
+            "instances": len(t.instances),
+            "positive_examples": len(t.positive_examples),
+            "negative_examples": len(t.negative_examples),
+        }
+        for t in coll
+    ]
+    if _emit_json({"tasks": rows, "absent": list(coll.missing)}, json_out):
+        return
     table = Table(
         title=f"{len(coll)} tasks"
         + (f" ({len(coll.missing)} listed but absent)" if coll.missing else "")
@@ -1047,6 +1100,57 @@ def prompts_validate(
     console.print(f"{len(problems)} problem(s) in {count} {what}")
     if problems:
         raise typer.Exit(1)
+
+
+export_app = typer.Typer(help="Export tasks for other tools.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("lm-eval")
+def export_lm_eval_cmd(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write (lm-eval --include_path).")],
+    config: Annotated[
+        Path | None, typer.Argument(help="Experiment YAML; default: built-in.")
+    ] = None,
+    all_tasks: Annotated[
+        bool, typer.Option("--all", help="Every task, not only held-out.")
+    ] = False,
+) -> None:
+    """Write the held-out tasks of a config, with their exact prompts, options and
+    metrics, as an lm-evaluation-harness task folder."""
+    from instructkit.evaluation.lm_eval_export import export_lm_eval
+    from instructkit.experiments.config import default_config, load_config
+    from instructkit.models.loading import is_encoder_decoder, load_tokenizer
+
+    cfg = load_config(config) if config else default_config()
+    trust = cfg.model.trust_remote_code
+    tok = load_tokenizer(cfg.model.name, trust_remote_code=trust)
+    # The source budget counted as the model counts it (FamilyAdapter.count_tokens).
+    extra = int(is_encoder_decoder(cfg.model.name, trust_remote_code=trust))
+
+    def count(s: str) -> int:
+        return len(tok(s, add_special_tokens=False)["input_ids"]) + extra
+
+    done = export_lm_eval(cfg, out_dir, count_tokens=count, all_tasks=all_tasks)
+    console.print(
+        f"wrote {len(done['tasks'])} lm-eval tasks ({done['documents']} documents) to "
+        f"{out_dir}/; run: lm_eval --include_path {out_dir} --tasks {done['group']} "
+        f"--model hf --model_args pretrained=...",
+        highlight=False,
+    )
+
+
+@app.command()
+def push(
+    model_dir: Annotated[Path, typer.Argument(help="A tuned model folder (<run>/model).")],
+    repo_id: Annotated[str, typer.Argument(help="Hub repository, e.g. me/my-tuned-model.")],
+    private: Annotated[bool, typer.Option(help="Create the repository private.")] = False,
+) -> None:
+    """Upload a tuned model (weights or adapter, tokenizer, model card) to the Hub."""
+    from instructkit.experiments.hub import push_model
+
+    url = push_model(model_dir, repo_id, private=private)
+    console.print(f"pushed {model_dir} to {url}", highlight=False)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -91,7 +92,8 @@ class Evaluator:
         self.model_name = model_name
         self.generation = generation or GenerationConfig()
         self.show_progress = show_progress
-        self.notify = notify or (lambda msg: print(msg))
+        # Warnings and notices go to standard error: standard output may carry JSON.
+        self.notify = notify or (lambda msg: print(msg, file=sys.stderr))
 
     def identity(self) -> dict[str, str]:
         """The model as it is now: name, family and a fingerprint of its weights."""

@@ -181,15 +181,60 @@ def tune(
         # taken for a finished one.
         tmp = run_dir / "model.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
+        _name_base_model(adapter.model, config.model.name)
         save_model(adapter, tmp)
         reached("model-saved")
         shutil.rmtree(final_dir, ignore_errors=True)
         tmp.replace(final_dir)
         reached("model-renamed")
         write_manifest(final_dir, key)
+        _card(config, split, final_dir, len(examples))
         # The saved model supersedes the optimizer checkpoints of this run.
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     return adapter, tr.losses
+
+
+def _name_base_model(model: Any, name: str) -> None:
+    """An adapter's base model as instructkit names it (``default``, ``tiny``, a hub id or
+    a folder), so that ``eval --model <run>/model`` finds it again: packaged and tiny
+    models have no hub id of their own."""
+    from instructkit.models.loading import PACKAGED_MODELS
+
+    configs = getattr(model, "peft_config", None)
+    if not configs:
+        return
+    for cfg in configs.values():
+        if name in PACKAGED_MODELS or name.startswith("tiny") or not cfg.base_model_name_or_path:
+            cfg.base_model_name_or_path = name
+
+
+def _base_model_name(config: ExperimentConfig) -> str:
+    from instructkit.models.loading import PACKAGED_MODELS
+
+    name = config.model.name
+    return PACKAGED_MODELS[name].name if name in PACKAGED_MODELS else name
+
+
+def _card(
+    config: ExperimentConfig,
+    split: Split,
+    model_dir: Path,
+    train_examples: int | None = None,
+    rows: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """The model card of a tuned model folder (rewritten with the held-out numbers once
+    they are known)."""
+    from instructkit.experiments.hub import model_card, write_model_card
+
+    if model_dir.is_dir():
+        card = model_card(
+            config,
+            base_model=_base_model_name(config),
+            split=split,
+            train_examples=train_examples,
+            rows=rows,
+        )
+        write_model_card(model_dir, card)
 
 
 def prepare_run(config: ExperimentConfig) -> tuple[TaskCollection, Split]:
@@ -422,6 +467,8 @@ def run_experiment(
     }
     write_json_atomic(run_dir / "metrics.json", metrics)
     reached("metrics-written")
+    if config.save_model:
+        _card(config, split, run_dir / "model", rows=result.rows)
     (run_dir / "report.md").write_text(
         render_markdown(config, result.rows, split, result.seconds), encoding="utf-8"
     )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import Any, cast
 
 import matplotlib
 
@@ -241,24 +242,81 @@ def category_table(
     return header, body
 
 
+# One paper style for every figure: readable at column width, no chart junk.
+PAPER_STYLE: dict[str, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.alpha": 0.3,
+    "savefig.bbox": "tight",
+}
+# Systems drawn as labelled reference lines, not as results of the tuned model.
+REFERENCES = ("copy input", "copy demo", "majority class", "majority class (oracle)", "chance")
+UNTUNED = "before tuning"
+
+
 def _save(fig: plt.Figure, out: Path) -> None:
     fig.tight_layout()
-    fig.savefig(out.with_suffix(".png"), dpi=120)
+    fig.savefig(out.with_suffix(".png"), dpi=200)
     fig.savefig(out.with_suffix(".svg"))
     plt.close(fig)
 
 
-def _bars(ax: plt.Axes, labels: list[str], series: dict[str, list[float]]) -> None:
+def _reference_lines(ax: plt.Axes, xs: list[float], series: dict[str, list[float]]) -> None:
+    """Baselines, chance and the untuned model as labelled dashed lines: flat where the
+    value is the same at every x, else a dotted line through their points."""
+    styles = {UNTUNED: ("tab:gray", "-."), "chance": ("black", ":")}
+    for k, (name, ys) in enumerate(series.items()):
+        color, ls = styles.get(name, (f"C{k + 1}", "--"))
+        finite = [y for y in ys if not math.isnan(y)]
+        if not finite:
+            continue
+        if max(finite) - min(finite) < 1e-9:
+            ax.axhline(finite[0], color=color, ls=ls, lw=1, label=f"{name} ({finite[0]:.1f})")
+        else:
+            ax.plot(xs, ys, color=color, ls=ls, lw=1, marker=".", label=name)
+
+
+def _family(cell: str) -> str:
+    """The model family of a scaling-models cell (model=<name>), for lines that never join
+    unlike models; "" when it cannot be told offline."""
+    from instructkit.errors import InstructkitError as _Err
+    from instructkit.models.loading import is_encoder_decoder
+
+    name = cell.split("=", 1)[-1]
+    try:
+        return "encoder-decoder" if is_encoder_decoder(name) else "decoder-only"
+    except (_Err, OSError, ValueError):
+        return ""
+
+
+def _bars(
+    ax: plt.Axes,
+    labels: list[str],
+    series: dict[str, list[float]],
+    references: dict[str, list[float]] | None = None,
+) -> None:
+    """Grouped bars of the model's numbers; the references (baselines, chance) as short
+    labelled dashed lines across each group, not as bars."""
     width = 0.8 / max(len(series), 1)
     for k, (name, ys) in enumerate(series.items()):
-        ax.bar([i + k * width for i in range(len(labels))], ys, width, label=name)
-    ax.set_xticks(
-        [i + width * (len(series) - 1) / 2 for i in range(len(labels))],
-        labels,
-        rotation=30,
-        ha="right",
-    )
-    ax.legend(fontsize="small")
+        ax.bar([i + k * width for i in range(len(labels))], ys, width, label=name, color=f"C{k}")
+    centers = [i + width * (len(series) - 1) / 2 for i in range(len(labels))]
+    for k, (name, ys) in enumerate((references or {}).items()):
+        color = "black" if name == "chance" else f"C{k + len(series)}"
+        for j, (c, y) in enumerate(zip(centers, ys, strict=True)):
+            if not math.isnan(y):
+                ax.hlines(y, c - 0.45, c + 0.45, colors=color, linestyles="--", lw=1.2,
+                          label=name if j == 0 else "_nolegend_")  # fmt: skip
+    ax.set_xticks(centers, labels, rotation=30, ha="right")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
 
 
 def _num(x: str) -> float:
@@ -275,11 +333,28 @@ def _plot(
     metric: str = "ROUGE-L",
     x_label: str = "",
 ) -> None:
+    with plt.rc_context(cast(Any, PAPER_STYLE)):
+        _draw(kind, header, body, title, out, spreads, f"{metric} (×100)", x_label)
+
+
+def _draw(
+    kind: str,
+    header: list[str],
+    body: list[list[str]],
+    title: str,
+    out: Path,
+    spreads: dict[str, dict[str, list[float]]] | None,
+    metric: str,
+    x_label: str,
+) -> None:
     if kind in ("templates", "datasets") and spreads:
         tasks = ["*", *sorted({t for per in spreads.values() for t in per if t != "*"})]
         cols = min(3, len(tasks))
         rows = math.ceil(len(tasks) / cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+        # One y axis for every panel: the same metric, comparable across tasks.
+        fig, axes = plt.subplots(
+            rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False, sharey=True
+        )
         for ax, task in zip(axes.flat, tasks, strict=False):
             ax.boxplot(
                 [per.get(task, []) for per in spreads.values()],
@@ -308,25 +383,45 @@ def _plot(
     else:
         xs = [r[0] for r in body]
         series = {h: [_num(r[1 + k]) for r in body] for k, h in enumerate(header[1:])}
+        refs = {k: series.pop(k) for k in list(series) if k in REFERENCES}
         if header[1] == PARAMS:
-            # Model size on a log x axis, each point named by its model.
+            # Model size on a log x axis, each point named by its model; a line joins
+            # models of one family only.
             sizes = series.pop(PARAMS)
-            for name, ys in series.items():
-                ax.plot(sizes, ys, marker="o", label=name)
+            families = [_family(x) for x in xs]
+            for k, (name, ys) in enumerate(series.items()):
+                for fam in dict.fromkeys(families):
+                    idx = [i for i, f in enumerate(families) if f == fam]
+                    ax.plot(
+                        [sizes[i] for i in idx],
+                        [ys[i] for i in idx],
+                        marker="o" if fam != "encoder-decoder" else "s",
+                        color=f"C{k}",
+                        ls="-" if fam else "none",
+                        label=f"{name}" + (f" ({fam})" if fam and len(set(families)) > 1 else ""),
+                    )
+            _reference_lines(ax, sizes, refs)
             ax.set_xscale("log")
             ax.minorticks_off()
             ax.set_xticks(sizes, [f"{x}\n{s:.3g}M" for x, s in zip(xs, sizes, strict=True)])
-            ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+            ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
         elif all(x.isdigit() for x in xs) and kind != "loco":
-            for name, ys in series.items():
-                ax.plot([int(x) for x in xs], ys, marker="o", label=name)
+            xi = [int(x) for x in xs]
+            tuned = {k: v for k, v in series.items() if k != UNTUNED}
+            for k, (name, ys) in enumerate(tuned.items()):
+                ax.plot(xi, ys, marker="o", color=f"C{k}", label=name)
+            _reference_lines(
+                ax,
+                [float(x) for x in xi],
+                {**refs, **{k: v for k, v in series.items() if k == UNTUNED}},
+            )
             if kind == "scaling":
                 ax.set_xscale("log")  # as SuperNI's scaling curves
                 ax.minorticks_off()
-            ax.set_xticks([int(x) for x in xs], xs)
-            ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+            ax.set_xticks(xi, xs)
+            ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
         else:
-            _bars(ax, xs, series)
+            _bars(ax, xs, series, refs)
         ax.set_xlabel(header[0])
         ax.set_ylabel(metric)
     ax.set_title(title)
@@ -337,11 +432,12 @@ def _plot_categories(
     header: list[str], body: list[list[str]], title: str, out: Path, metric: str = "ROUGE-L"
 ) -> None:
     cats = header[1:-1]
-    fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(cats)), 4.2))
-    _bars(ax, cats, {r[0]: [_num(v) for v in r[1:-1]] for r in body})
-    ax.set_ylabel(f"{metric} of the tuned model")
-    ax.set_title(title)
-    _save(fig, out)
+    with plt.rc_context(cast(Any, PAPER_STYLE)):
+        fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(cats)), 4.2))
+        _bars(ax, cats, {r[0]: [_num(v) for v in r[1:-1]] for r in body})
+        ax.set_ylabel(f"{metric} of the tuned model (×100)")
+        ax.set_title(title)
+        _save(fig, out)
 
 
 def _markdown_table(header: list[str], body: list[list[str]]) -> list[str]:
@@ -405,7 +501,7 @@ def write_sweep_report(
         kind,
         header,
         body,
-        f"{title}\n{experiment}",
+        title,
         out / "plot",
         spreads,
         label,
@@ -425,9 +521,7 @@ def write_sweep_report(
         cat_header, cat_body = by_category
         with (out / "categories.csv").open("w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows([cat_header, *cat_body])
-        _plot_categories(
-            cat_header, cat_body, f"Per category: {experiment}", out / "categories", label
-        )
+        _plot_categories(cat_header, cat_body, f"{title}: per category", out / "categories", label)
         lines += ["## Per category (tuned model)", "", *_markdown_table(cat_header, cat_body)]
         lines += ["", "![categories](categories.png)", ""]
     if by_template is not None:

@@ -77,6 +77,7 @@ def train(
     if config.steps == 0 or not examples:
         return TrainResult(steps=0)
     set_seed(config.seed)
+    check_trackers(config.log_with)
     accelerator = Accelerator(
         mixed_precision=config.mixed_precision,
         gradient_accumulation_steps=config.grad_accum,
@@ -88,7 +89,13 @@ def train(
         step_scheduler_with_optimizer=False,
     )
     if config.log_with:
-        accelerator.init_trackers("instructkit", config=config.model_dump(mode="json"))
+        # Trackers take flat hyper-parameters (TensorBoard's add_hparams refuses nesting);
+        # W&B writes its files into the run's checkpoint folder.
+        accelerator.init_trackers(
+            "instructkit",
+            config=flat_config(config.model_dump(mode="json")),
+            init_kwargs={"wandb": {"dir": str(out)}},
+        )
     model = adapter.model
     model.train()
     optimizer = torch.optim.AdamW(
@@ -235,6 +242,45 @@ def train(
     adapter.model = accelerator.unwrap_model(model, keep_fp32_wrapper=False)
     adapter.model.eval()
     return result
+
+
+def flat_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config as ``{"a.b": value}`` with scalar values (lists become strings), as
+    experiment trackers take hyper-parameters."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out |= flat_config(value, f"{name}.")
+        elif isinstance(value, list | tuple):
+            out[name] = ", ".join(str(v) for v in value)
+        elif value is None:
+            out[name] = "none"
+        else:
+            out[name] = value
+    return out
+
+
+def check_trackers(names: Sequence[str]) -> None:
+    """A tracker whose package is not installed is a one-line error naming what to
+    install (Accelerate would fail later, or log nothing)."""
+    import accelerate.utils as au
+
+    for name in names:
+        if name == "all":
+            continue
+        available = getattr(au, f"is_{name}_available", None)
+        if available is not None and not available():
+            package = TRACKER_PACKAGES.get(name, name)
+            raise ConfigError(
+                None,
+                "train.log_with",
+                f"tracker '{name}' needs its package: pip install {package} "
+                "(tensorboard and wandb come with instructkit[trackers])",
+            )
+
+
+TRACKER_PACKAGES = {"comet_ml": "comet-ml"}
 
 
 def _processed_tokens(adapter: FamilyAdapter, batch: dict[str, torch.Tensor]) -> int:
