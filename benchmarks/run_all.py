@@ -3,9 +3,11 @@
 ``result:`` line (its ratio against its anchor) and its whole output.
 
     python benchmarks/run_all.py [--shared ../shared/data] [--quick]
+    python benchmarks/run_all.py --readme-only   # README's table from RESULTS.md
 
 ``--quick`` runs fewer rounds and items (a smoke test of the scripts, not numbers to
-report).
+report). After a full run, README's benchmark table (between its ``bench:start`` and
+``bench:end`` markers) is regenerated from RESULTS.md.
 """
 
 from __future__ import annotations
@@ -85,12 +87,45 @@ def machine() -> list[str]:
     ]  # fmt: skip
 
 
+README = HERE.parent / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def update_readme(results_md: Path, readme: Path = README) -> None:
+    """README's benchmark table: the machine and result rows of RESULTS.md."""
+    text = results_md.read_text(encoding="utf-8")
+    machine = [ln for ln in text.splitlines() if ln.startswith("- ")][:3]
+    rows = [ln for ln in text.splitlines() if ln.startswith("| `")]
+    written = next((ln for ln in text.splitlines() if ln.startswith("Written by")), "")
+    block = [
+        START,
+        f"From `benchmarks/RESULTS.md` ({written.split(' on ', 1)[-1].split('.')[0]}):",
+        "",
+        *machine,
+        "",
+        "| benchmark | result | seconds |",
+        "|---|---|---|",
+        *rows,
+        END,
+    ]
+    readme_text = readme.read_text(encoding="utf-8")
+    if START not in readme_text or END not in readme_text:
+        raise SystemExit(f"{readme}: no {START} ... {END} markers")
+    head, rest = readme_text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(head + "\n".join(block) + tail, encoding="utf-8")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default=os.environ.get("INSTRUCTKIT_DATA", "../shared/data"))
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--readme-only", action="store_true")
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = ap.parse_args()
+    if args.readme_only:
+        update_readme(args.out)
+        return 0
     results: list[tuple[str, str, float, int]] = []
     outputs: list[tuple[str, str]] = []
     for script, extra in scripts(args.shared, args.quick):
@@ -133,6 +168,9 @@ def main() -> int:
         md += [f"### `{label}`", "", "```", out.rstrip(), "```", ""]
     args.out.write_text("\n".join(md), encoding="utf-8")
     print(f"wrote {args.out}")
+    if not args.quick:
+        update_readme(args.out)
+        print(f"updated the benchmark table of {README}")
     return 0 if all(code == 0 for *_, code in results) else 1
 
 
