@@ -49,8 +49,8 @@ def test_curve_draws_references_as_lines(tmp_path: Path, figures: list[Any]) -> 
     _store(tmp_path / "r.sqlite", "clusters", cells, params=False)
     out = sweep_report.write_sweep_report(tmp_path / "r.sqlite", "exp", tmp_path / "rep")
     ax = figures[0].axes[0]
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert "after tuning" in labels
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "after tuning" in legend
     # Constant baselines and the untuned model: one flat labelled line each.
     for name, v in (*BASE.items(), ("before tuning", 25.0)):
         flat = [ln for ln in ax.get_lines() if ln.get_label() == f"{name} ({v:.1f})"]
@@ -89,3 +89,35 @@ def test_loco_bars_with_reference_segments(tmp_path: Path, figures: list[Any]) -
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert {"copy demo", "majority class"} <= set(legend)
     plt.close("all")
+
+
+def test_stored_intervals_become_error_bars(tmp_path: Path, figures: list[Any]) -> None:
+    store = ResultsStore(tmp_path / "r.sqlite")
+    for k, n in enumerate((1, 3)):
+        rows = [
+            Score(s, "rougeL", v, template="t") for s, v in {**BASE, "after tuning": 40.0}.items()
+        ]
+        rows += [Score("after tuning", "rougeL_ci95_low", 35.0, template="t"),
+                 Score("after tuning", "rougeL_ci95_high", 44.0, template="t")]  # fmt: skip
+        store.record_cell("exp", f"clusters={n}", f"h{k}", "m", rows, kind="clusters",
+                          started="", seconds=1.0)  # fmt: skip
+    store.close()
+    sweep_report.write_sweep_report(tmp_path / "r.sqlite", "exp", tmp_path / "rep")
+    ax = figures[0].axes[0]
+    bars = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    assert bars and bars[0].has_yerr
+    segments = bars[0].lines[2][0].get_segments()
+    assert [tuple(round(y, 6) for y in (s[0][1], s[1][1])) for s in segments] == [(35.0, 44.0)] * 2
+
+
+def test_run_scores_carry_bootstrap_intervals() -> None:
+    from instructkit.evaluation.results import scores_from_metrics
+
+    rows = scores_from_metrics(
+        "after tuning",
+        {"overall": {"rougeL": 50.0, "ci95": {"rougeL": [40.0, 60.0]}}},
+        "t",
+        {},
+    )
+    got = {r.metric: r.value for r in rows}
+    assert got["rougeL_ci95_low"] == 40.0 and got["rougeL_ci95_high"] == 60.0

@@ -34,9 +34,15 @@ def scores_from_metrics(
     from instructkit.evaluation.metrics import METRICS
 
     out: list[Score] = []
+    overall = metrics.get("overall", {})
     for metric in METRICS.names():
-        if metric in metrics.get("overall", {}):
-            out.append(Score(system, metric, float(metrics["overall"][metric]), template=template))
+        if metric in overall:
+            out.append(Score(system, metric, float(overall[metric]), template=template))
+            # The 95% bootstrap interval where one was computed (error bars in reports).
+            ci = (overall.get("ci95") or {}).get(metric) or overall.get(f"{metric}_ci95")
+            if ci:
+                for end, v in zip(("low", "high"), ci, strict=True):
+                    out.append(Score(system, f"{metric}_ci95_{end}", float(v), template=template))
         for task, m in metrics.get("per_task", {}).items():
             if metric in m:
                 cat = categories.get(task, "")

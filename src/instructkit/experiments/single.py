@@ -324,7 +324,8 @@ def score_examples(
     preds = ev.generate(
         examples, config.run_dir / f"predictions_{tag}.jsonl", label=label, shared_dir=shared_dir
     )
-    metrics = aggregate(preds)
+    # With 95% bootstrap intervals over instances: the reports draw them as error bars.
+    metrics = aggregate(preds, bootstrap=True)
     ranked = []
     if config.eval.rank_classification:
         ranked = ev.rank(examples, config.run_dir / f"rank_{tag}.jsonl")

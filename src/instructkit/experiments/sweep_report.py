@@ -262,6 +262,22 @@ REFERENCES = ("copy input", "copy demo", "majority class", "majority class (orac
 UNTUNED = "before tuning"
 
 
+def _intervals(
+    store: ResultsStore, experiment: str, metric: str
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """system → x label → stored 95% interval of the overall number (where computed)."""
+    ends: dict[tuple[str, str], dict[str, float]] = {}
+    for end in ("low", "high"):
+        for r in store.results(experiment=experiment, metric=f"{metric}_ci95_{end}"):
+            if r.task == "*" and r.category == "*":
+                ends.setdefault((r.system, _x(r.cell)), {})[end] = r.value
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for (system, x), v in ends.items():
+        if len(v) == 2:
+            out.setdefault(system, {})[x] = (v["low"], v["high"])
+    return out
+
+
 def _save(fig: plt.Figure, out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out.with_suffix(".png"), dpi=200)
@@ -302,12 +318,16 @@ def _bars(
     labels: list[str],
     series: dict[str, list[float]],
     references: dict[str, list[float]] | None = None,
+    intervals: dict[str, dict[str, tuple[float, float]]] | None = None,
 ) -> None:
-    """Grouped bars of the model's numbers; the references (baselines, chance) as short
-    labelled dashed lines across each group, not as bars."""
+    """Grouped bars of the model's numbers (with their 95% intervals where stored); the
+    references (baselines, chance) as short labelled dashed lines across each group."""
     width = 0.8 / max(len(series), 1)
     for k, (name, ys) in enumerate(series.items()):
-        ax.bar([i + k * width for i in range(len(labels))], ys, width, label=name, color=f"C{k}")
+        ax.bar(
+            [i + k * width for i in range(len(labels))], ys, width, label=name, color=f"C{k}",
+            yerr=_yerr(name, labels, ys, intervals or {}), capsize=3,
+        )  # fmt: skip
     centers = [i + width * (len(series) - 1) / 2 for i in range(len(labels))]
     for k, (name, ys) in enumerate((references or {}).items()):
         color = "black" if name == "chance" else f"C{k + len(series)}"
@@ -332,9 +352,23 @@ def _plot(
     spreads: dict[str, dict[str, list[float]]] | None = None,
     metric: str = "ROUGE-L",
     x_label: str = "",
+    intervals: dict[str, dict[str, tuple[float, float]]] | None = None,
 ) -> None:
     with plt.rc_context(cast(Any, PAPER_STYLE)):
-        _draw(kind, header, body, title, out, spreads, f"{metric} (×100)", x_label)
+        _draw(kind, header, body, title, out, spreads, f"{metric} (×100)", x_label, intervals)
+
+
+def _yerr(
+    name: str, xs: list[str], ys: list[float], intervals: dict[str, dict[str, tuple[float, float]]]
+) -> list[list[float]] | None:
+    """Error bars (below, above) of a system at each x from its stored 95% intervals."""
+    per = intervals.get(name)
+    if not per or not all(x in per for x in xs):
+        return None
+    return [
+        [max(y - per[x][0], 0.0) for x, y in zip(xs, ys, strict=True)],
+        [max(per[x][1] - y, 0.0) for x, y in zip(xs, ys, strict=True)],
+    ]
 
 
 def _draw(
@@ -346,7 +380,9 @@ def _draw(
     spreads: dict[str, dict[str, list[float]]] | None,
     metric: str,
     x_label: str,
+    intervals: dict[str, dict[str, tuple[float, float]]] | None = None,
 ) -> None:
+    intervals = intervals or {}
     if kind in ("templates", "datasets") and spreads:
         tasks = ["*", *sorted({t for per in spreads.values() for t in per if t != "*"})]
         cols = min(3, len(tasks))
@@ -409,7 +445,10 @@ def _draw(
             xi = [int(x) for x in xs]
             tuned = {k: v for k, v in series.items() if k != UNTUNED}
             for k, (name, ys) in enumerate(tuned.items()):
-                ax.plot(xi, ys, marker="o", color=f"C{k}", label=name)
+                ax.errorbar(
+                    xi, ys, yerr=_yerr(name, xs, ys, intervals), marker="o", color=f"C{k}",
+                    capsize=3, label=name,
+                )  # fmt: skip
             _reference_lines(
                 ax,
                 [float(x) for x in xi],
@@ -421,7 +460,7 @@ def _draw(
             ax.set_xticks(xi, xs)
             ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
         else:
-            _bars(ax, xs, series, refs)
+            _bars(ax, xs, series, refs, intervals)
         ax.set_xlabel(header[0])
         ax.set_ylabel(metric)
     ax.set_title(title)
@@ -481,6 +520,7 @@ def write_sweep_report(
             else None
         )
         timings = store.cells(experiment)
+        intervals = _intervals(store, experiment, metric)
         spreads: dict[str, dict[str, list[float]]] = {}
         if kind in ("templates", "datasets"):
             every = store.results(experiment=experiment, metric=metric)
@@ -506,6 +546,7 @@ def write_sweep_report(
         spreads,
         label,
         sweep_kind.x_label,
+        intervals,
     )
     note = {
         "templates": T0_NOTE,
