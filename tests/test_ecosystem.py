@@ -157,3 +157,42 @@ def test_mix_build_saves_and_pushes_a_dataset(
     ex = PromptedExample(task="t", instance_id="1", template="x", source="s", targets=["y"])
     save_mixture([ex], None, push_to_hub="me/mixture")
     assert pushed == ["me/mixture"]
+
+
+def test_model_options_dtype_and_errors() -> None:
+    import torch
+
+    from instructkit.errors import ModelLoadError
+    from instructkit.models import load_model
+
+    assert load_model("tiny", dtype="bfloat16").model.dtype == torch.bfloat16
+    with pytest.raises(ModelLoadError, match="unknown dtype 'fp8'"):
+        load_model("tiny", dtype="fp8")
+    with pytest.raises(ModelLoadError, match="not a PEFT adapter folder"):
+        load_model("tiny", adapter="/nonexistent/adapter")
+
+
+def test_eval_stop_sequences_and_defaults(tmp_path: Path) -> None:
+    """`--stop` cuts predictions at the given strings; the defaults are run's."""
+    import inspect
+
+    from instructkit import cli
+    from instructkit.experiments.config import EvalConfig
+
+    params = inspect.signature(cli.eval_cmd).parameters
+    assert params["max_new_tokens"].default == EvalConfig().max_new_tokens
+    assert params["batch_size"].default == EvalConfig().batch_size
+    proc = run_cli(
+        "eval", "--model", "tiny", "--tasks", "ik046_is_palindrome", "--max-instances", "2",
+        "--stop", "e", "--stop", "a", "--max-new-tokens", "12", "--output", str(tmp_path / "e"),
+        "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    from instructkit.evaluation.run import cut_at_stop
+
+    key = json.loads((tmp_path / "e" / "predictions.jsonl.key.json").read_text())
+    assert key["settings"]["generation"]["stop"] == ["e", "a"]
+    assert key["settings"]["generation"]["max_new_tokens"] == 12
+    for line in (tmp_path / "e" / "predictions.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        assert row["prediction"] == cut_at_stop(row["raw"], ["e", "a"])
