@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -23,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from rouge_score.tokenize import NON_ALPHANUM_RE, SPACES_RE, VALID_TOKEN_RE
+
+# The complement of rouge_score's NON_ALPHANUM_RE ([^a-z0-9]+): its words.
+ALNUM_RE = re.compile(r"[a-z0-9]+")
 
 
 def _porter_module() -> Any:
@@ -91,6 +95,7 @@ class FastRougeL:
         self._stems: dict[str, str] = {}
         self._texts: dict[str, list[int]] = {}
         self._vocab: dict[str, int] = {}
+        self._word_ids: dict[str, int] = {}  # word → id of its stem (-1: no token)
 
     def load_stems(self, path: Path) -> None:
         """Stems computed by an earlier process (same nltk version: see
@@ -144,11 +149,29 @@ class FastRougeL:
         return [t for t in (self._stem(w) for w in words) if VALID_TOKEN_RE.match(t)]
 
     def ids(self, text: str) -> list[int]:
-        """Token ids of a text (cached)."""
+        """Token ids of a text (cached). The words are the runs of ``[a-z0-9]`` of the
+        lower-cased text, as rouge_score's substitution then split yields them (without
+        its empty strings), and each word's stem id is looked up once."""
         got = self._texts.get(text)
         if got is None:
-            vocab = self._vocab
-            got = [vocab.setdefault(t, len(vocab)) for t in self.tokens(text)]
+            if self._custom is not None:
+                vocab = self._vocab
+                got = [vocab.setdefault(t, len(vocab)) for t in self._custom(text)]
+            else:
+                word_ids = self._word_ids
+                got = []
+                for w in ALNUM_RE.findall(text.lower()):
+                    i = word_ids.get(w)
+                    if i is None:
+                        t = self._stem(w)
+                        i = (
+                            self._vocab.setdefault(t, len(self._vocab))
+                            if VALID_TOKEN_RE.match(t)
+                            else -1
+                        )
+                        word_ids[w] = i
+                    if i >= 0:
+                        got.append(i)
             self._texts[text] = got
         return got
 

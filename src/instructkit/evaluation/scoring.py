@@ -169,9 +169,17 @@ def _score_track(
         by_task[r.task_id].append(k)
     each: list[tuple[float, float]] = []
     if not reference_impl:
+        # A (prediction, references) pair is scored once: classification tasks repeat the
+        # same few pairs (a label against a label) thousands of times.
+        seen: dict[tuple[str, tuple[str, ...]], tuple[float, float]] = {}
         for r in refs:
-            s = score_instance(predictions.get(r.id, ""), r.references, xlingual_tokenizer=tok)
-            each.append((s["exact_match"], s["rougeL"]))
+            pred = predictions.get(r.id, "")
+            key = (pred, tuple(r.references))
+            got = seen.get(key)
+            if got is None:
+                s = score_instance(pred, r.references, xlingual_tokenizer=tok)
+                got = seen[key] = (s["exact_match"], s["rougeL"])
+            each.append(got)
 
     def score(idx: list[int]) -> dict[str, Any]:
         if not reference_impl:
