@@ -18,7 +18,7 @@ from typing import Any
 
 from instructkit.errors import TaskFormatError
 from instructkit.evaluation.metrics import compute_metrics, score_instance
-from instructkit.tasks.jsonl import iter_json_objects
+from instructkit.jsonl_io import iter_json_objects
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,44 @@
+"""Reading untrusted JSONL files, one object per line, with one-line errors; no heavy
+imports (``instructkit score`` reads its inputs through this alone)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from instructkit.errors import TaskFormatError
+
+__all__ = ["iter_json_objects"]
+
+
+def iter_json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of every non-blank line of a JSONL file, streamed. A missing
+    file, a line that is not UTF-8, not JSON, nested too deeply or not an object is a
+    one-line :class:`TaskFormatError` naming the file and the line."""
+    path = Path(path)
+    try:
+        f = path.open("rb")
+    except FileNotFoundError:
+        raise TaskFormatError(path, None, "file not found") from None
+    except OSError as e:
+        raise TaskFormatError(path, None, f"cannot read file ({e.strerror})") from None
+    with f:
+        for lineno, raw in enumerate(f, start=1):
+            where = f"line {lineno}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise TaskFormatError(path, where, "not valid UTF-8 text") from None
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise TaskFormatError(path, where, f"invalid JSON: {e.msg}") from None
+            except RecursionError:
+                raise TaskFormatError(path, where, "JSON nested too deeply") from None
+            if not isinstance(row, dict):
+                raise TaskFormatError(path, where, "expected a JSON object")
+            yield lineno, row
