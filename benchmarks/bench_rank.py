@@ -6,7 +6,8 @@ size. The reference is what a user would run instead of instructkit.
 Items (``--dataset``): RTE validation (277 rows of ``../shared/data/t0-eval``, two
 one-token options) with PromptSource's "GPT-3 style" template; COPA validation (100 rows,
 two sentence options) with "best_option"; or the built-in ``ik044_word_category`` (four
-one-word options) with ``superni:Def+Pos(2)``. The model: SmolLM2-135M-Instruct (the
+one-word options; one task, so every prompt begins with the same definition and
+demonstrations) with ``superni:Def+Pos(2)``. The model: SmolLM2-135M-Instruct (the
 packaged default). Each round runs both, interleaved; medians over ``--rounds`` are
 printed with their ratio, the accuracy of each, how many items pick the same option, the
 largest log-likelihood difference, and the machine's measured matmul rate.

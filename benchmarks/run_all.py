@@ -33,6 +33,8 @@ def scripts(shared: str, quick: bool) -> list[tuple[str, list[str]]]:
          + (["--items", "32"] if quick else [])),
         ("bench_rank.py", ["--data", shared, "--rounds", rounds, "--dataset", "copa"]
          + (["--items", "32"] if quick else [])),
+        ("bench_rank.py", ["--data", shared, "--rounds", rounds, "--dataset", "builtin",
+                           "--items", "32" if quick else "100"]),
         ("bench_generation.py", ["--shared", shared, "--rounds", rounds]
          + (["-n", "16"] if quick else [])),
         ("bench_scorer.py", ["--shared", shared, "--rounds", rounds]),

@@ -92,8 +92,9 @@ def test_packed_batches_equal_one_pass_per_option(kind: str, batch_size: int) ->
         order += batch
         got.update(zip(batch, scores, strict=True))
     assert sorted(order) == list(range(len(items)))
-    # Longest first, as lm-evaluation-harness orders requests.
-    assert [items[i].length for i in order] == sorted((it.length for it in items), reverse=True)
+    # Items that begin alike side by side, longest first among them.
+    keys = [(tuple(items[i].ctx[:32]), -items[i].length) for i in order]
+    assert keys == sorted(keys)
     for i, (p, o) in enumerate(zip(prompts * 3, opts * 3, strict=True)):
         ref, _ = score_options_naive(ad, p, o)
         assert got[i] == pytest.approx(ref, abs=1e-4)
@@ -145,3 +146,30 @@ def test_rank_sharded_over_two_processes_matches_one(tmp_path: Path) -> None:
     assert [r[0] for r in runs["one"]] == [r[0] for r in runs["two"]]
     for a, b in zip(runs["one"], runs["two"], strict=True):
         assert a[1] == pytest.approx(b[1], abs=1e-4)
+
+
+@pytest.mark.parametrize("batch_size", [2, 5])
+def test_shared_prompt_prefix_is_encoded_once_and_scores_equal(batch_size: int) -> None:
+    """Prompts of one task share their definition: the batch encodes it once (a key/value
+    cache repeated over the rows), with the same scores as one pass per option."""
+    from instructkit.evaluation import rank
+    from instructkit.evaluation.rank import rank_items, score_batched
+
+    ad = adapter_for(load_model("tiny", seed=7))
+    definition = "Definition: say whether the word is a colour. " * 3
+    examples = [
+        PromptedExample(task="t", instance_id=str(i), template="x",
+                        source=f"{definition}\nInput: {w}\nOutput:", targets=["yes"],
+                        options=["yes", "no", "maybe so"])
+        for i, w in enumerate(["red", "table", "blue sky", "tree", "green", "a"])
+    ]  # fmt: skip
+    items = rank_items(ad, examples)
+    shared = rank._shared_prefix([it.ctx for it in items])
+    assert shared >= rank.MIN_SHARED_PREFIX
+    assert all(shared < len(it.ctx) for it in items)
+    got: dict[int, list[float]] = {}
+    for batch, scores in score_batched(ad, items, batch_size=batch_size):
+        got.update(zip(batch, scores, strict=True))
+    for i, e in enumerate(examples):
+        ref, _ = score_options_naive(ad, e.source, e.options)
+        assert got[i] == pytest.approx(ref, abs=1e-4)

@@ -197,29 +197,37 @@ def score_packed(adapter: FamilyAdapter, items: Sequence[RankItem]) -> list[list
     device = next(adapter.model.parameters()).device
     if adapter.family == "encoder-decoder":
         return _score_packed_seq2seq(adapter, model, items, device)
-    width = max(it.length for it in items)
+    # The prompt prefix every item of the batch shares (a task's definition and
+    # demonstrations) is encoded once; its key/value cache serves every row.
+    shared = _shared_prefix([it.ctx for it in items])
+    width = max(it.length for it in items) - shared
     b = len(items)
     ids = torch.full((b, width), adapter.pad_id, dtype=torch.long)
     pos = torch.zeros((b, width), dtype=torch.long)
-    allowed = torch.zeros((b, width, width), dtype=torch.bool)
+    allowed = torch.zeros((b, width, shared + width), dtype=torch.bool)
+    allowed[:, :, :shared] = True  # every row sees the whole shared prefix
     pred_rows: list[int] = []
     pred_cols: list[int] = []
     targets: list[int] = []
     spans: list[list[tuple[int, int]]] = []  # per item, per option: its range in targets
     for i, it in enumerate(items):
-        p = len(it.ctx)
-        ids[i, :p] = torch.tensor(it.ctx, dtype=torch.long)
-        pos[i, :p] = torch.arange(p)
-        allowed[i, :p, :p] = torch.tril(torch.ones((p, p), dtype=torch.bool))
+        ctx = it.ctx[shared:]
+        p = len(ctx)  # at least 1: the prompt's last token is never shared
+        full = len(it.ctx)
+        ids[i, :p] = torch.tensor(ctx, dtype=torch.long)
+        pos[i, :p] = torch.arange(shared, full)
+        allowed[i, :p, shared : shared + p] = torch.tril(torch.ones((p, p), dtype=torch.bool))
         start = p
         item_spans = []
         for opt in it.options:
             n = len(opt)
             end = start + n
             ids[i, start:end] = torch.tensor(opt, dtype=torch.long)
-            pos[i, start:end] = torch.arange(p, p + n)
-            allowed[i, start:end, :p] = True
-            allowed[i, start:end, start:end] = torch.tril(torch.ones((n, n), dtype=torch.bool))
+            pos[i, start:end] = torch.arange(full, full + n)
+            allowed[i, start:end, shared : shared + p] = True
+            allowed[i, start:end, shared + start : shared + end] = torch.tril(
+                torch.ones((n, n), dtype=torch.bool)
+            )
             # Token 0 of an option is predicted by the prompt's last position; token j
             # by the option's token j - 1.
             first = len(targets)
@@ -230,16 +238,26 @@ def score_packed(adapter: FamilyAdapter, items: Sequence[RankItem]) -> list[list
             start = end
         # Padding rows see themselves only (no empty softmax).
         idx = torch.arange(start, width)
-        allowed[i, idx, idx] = True
+        allowed[i, idx, shared + idx] = True
         spans.append(item_spans)
     dtype = next(adapter.model.parameters()).dtype
     if not dtype.is_floating_point:
         dtype = torch.float32
-    mask = torch.zeros((b, 1, width, width), dtype=dtype)
+    mask = torch.zeros((b, 1, width, shared + width), dtype=dtype)
     mask.masked_fill_(~allowed.unsqueeze(1), torch.finfo(dtype).min)
     base = model.get_decoder()
+    cache = None
+    if shared:
+        cache = base(
+            input_ids=torch.tensor([items[0].ctx[:shared]], device=device), use_cache=True
+        ).past_key_values
+        cache.batch_repeat_interleave(b)
     hidden = base(
-        input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=pos.to(device)
+        input_ids=ids.to(device),
+        attention_mask=mask.to(device),
+        position_ids=pos.to(device),
+        past_key_values=cache,
+        use_cache=cache is not None,
     ).last_hidden_state
     sel = hidden[torch.tensor(pred_rows, device=device), torch.tensor(pred_cols, device=device)]
     logprobs = torch.log_softmax(_final_logits(model, sel), dim=-1)
@@ -248,6 +266,24 @@ def score_packed(adapter: FamilyAdapter, items: Sequence[RankItem]) -> list[list
     ]
     sums = picked.double().cpu()
     return [[float(sums[a:z].sum()) for a, z in item_spans] for item_spans in spans]
+
+
+# A shared prefix shorter than this is not worth a separate pass.
+MIN_SHARED_PREFIX = 32
+
+
+def _shared_prefix(contexts: Sequence[Sequence[int]]) -> int:
+    """Tokens every context begins with, short of each one's last token (whose hidden
+    state predicts the first option token); 0 when fewer than ``MIN_SHARED_PREFIX`` or a
+    single context."""
+    if len(contexts) < 2:
+        return 0
+    limit = min(len(c) for c in contexts) - 1
+    first = contexts[0]
+    k = 0
+    while k < limit and all(c[k] == first[k] for c in contexts):
+        k += 1
+    return k if k >= MIN_SHARED_PREFIX else 0
 
 
 def _score_packed_seq2seq(
@@ -282,12 +318,16 @@ def score_batched(
     *,
     batch_size: int = 16,
 ) -> Iterator[tuple[list[int], list[list[float]]]]:
-    """Scores of all items, ``batch_size`` items per forward pass, longest first (as
-    lm-evaluation-harness orders its requests): yields (item indices, their scores) per
-    batch. Items the packed pass cannot take (a soft prompt; a packed row longer than a
-    sliding attention window) are scored one by one."""
+    """Scores of all items, ``batch_size`` items per forward pass: yields (item indices,
+    their scores) per batch. Items the packed pass cannot take (a soft prompt; a packed
+    row longer than a sliding attention window) are scored one by one."""
     model = cast(Any, adapter.model)
-    order = sorted(range(len(items)), key=lambda i: (-items[i].length, i))
+    # Items that begin alike (one task's prompts) side by side, so that a batch shares a
+    # prefix; longest first among them, as lm-evaluation-harness orders its requests.
+    order = sorted(
+        range(len(items)),
+        key=lambda i: (tuple(items[i].ctx[:MIN_SHARED_PREFIX]), -items[i].length, i),
+    )
     alone = [i for i in order if is_prompt_learning(model) or not _packable(model, items[i])]
     packed = [i for i in order if i not in set(alone)]
     for k in range(0, len(packed), batch_size):
