@@ -268,6 +268,23 @@ def score_packed(adapter: FamilyAdapter, items: Sequence[RankItem]) -> list[list
     return [[float(sums[a:z].sum()) for a, z in item_spans] for item_spans in spans]
 
 
+def _batches(items: Sequence[RankItem], todo: list[int], batch_size: int) -> list[list[int]]:
+    """Batches of item indices. Items that begin alike (a task's prompts under one
+    template) are batched among themselves, so that a batch shares a prefix; the others
+    together. Longest first within each, as lm-evaluation-harness orders its requests, so
+    that padding stays small."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i in todo:
+        groups.setdefault(tuple(items[i].ctx[:MIN_SHARED_PREFIX]), []).append(i)
+    alike = [g for g in groups.values() if len(g) > 1]
+    rest = [g[0] for g in groups.values() if len(g) == 1]
+    out: list[list[int]] = []
+    for group in [*alike, rest]:
+        group = sorted(group, key=lambda i: (-items[i].length, i))
+        out += [group[k : k + batch_size] for k in range(0, len(group), batch_size)]
+    return out
+
+
 # A shared prefix shorter than this is not worth a separate pass.
 MIN_SHARED_PREFIX = 32
 
@@ -322,16 +339,11 @@ def score_batched(
     their scores) per batch. Items the packed pass cannot take (a soft prompt; a packed
     row longer than a sliding attention window) are scored one by one."""
     model = cast(Any, adapter.model)
-    # Items that begin alike (one task's prompts) side by side, so that a batch shares a
-    # prefix; longest first among them, as lm-evaluation-harness orders its requests.
-    order = sorted(
-        range(len(items)),
-        key=lambda i: (tuple(items[i].ctx[:MIN_SHARED_PREFIX]), -items[i].length, i),
-    )
-    alone = [i for i in order if is_prompt_learning(model) or not _packable(model, items[i])]
-    packed = [i for i in order if i not in set(alone)]
-    for k in range(0, len(packed), batch_size):
-        chunk = packed[k : k + batch_size]
+    alone = [
+        i for i in range(len(items)) if is_prompt_learning(model) or not _packable(model, items[i])
+    ]
+    skip = set(alone)
+    for chunk in _batches(items, [i for i in range(len(items)) if i not in skip], batch_size):
         yield chunk, score_packed(adapter, [items[i] for i in chunk])
     for i in alone:
         yield [i], [_score_one(adapter, items[i])]
