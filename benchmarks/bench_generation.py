@@ -22,6 +22,7 @@ from instructkit.evaluation.run import cut_at_stop
 from instructkit.models import adapter_for, load_model
 from instructkit.prompts import encode_instance
 from instructkit.tasks import load_task
+from instructkit.training.loop import matmul_rate
 
 
 def main() -> int:
@@ -92,12 +93,7 @@ def main() -> int:
         t_ours.append(time.perf_counter() - t0)
     same = sum(a == b for a, b in zip(theirs, mine, strict=True))
     a, b = statistics.median(t_ref), statistics.median(t_ours)
-    n = 1024
-    x = torch.randn(n, n)
-    t0 = time.perf_counter()
-    for _ in range(10):
-        x @ x
-    rate = 2 * n**3 * 10 / (time.perf_counter() - t0) / 1e12
+    rate = matmul_rate(torch.device("cpu"), n=1024) / 1e12
     print(
         f"batched generate (left padding, batch {args.batch_size}) {a:.1f} s, ours {b:.1f} s, "
         f"ratio {a / b:.1f}x (medians of {args.rounds}); identical predictions "

@@ -26,16 +26,6 @@ from pathlib import Path
 
 import torch
 
-
-def matmul_tflops(dtype: torch.dtype = torch.float32, n: int = 1024, reps: int = 10) -> float:
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    a @ b
-    t = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e12
-
-
 DATASETS = {
     "rte": ("super_glue_rte", "super_glue/rte", "promptsource:GPT-3 style"),
     "copa": ("super_glue_copa", "super_glue/copa", "promptsource:best_option"),
@@ -80,6 +70,7 @@ def main() -> int:
 
     from instructkit.evaluation.rank import rank_items, score_batched
     from instructkit.models import adapter_for, load_model
+    from instructkit.training.loop import matmul_rate
 
     torch.manual_seed(0)
     adapter = adapter_for(load_model(args.model))
@@ -153,7 +144,9 @@ def main() -> int:
         f"  accuracy {acc(a):.2f} / {acc(b):.2f}; same choice on {same}/{len(examples)} items; "
         f"same token split on {same_split}/{n_opts} options; max |Δ log-likelihood| {diff:.1e}"
     )
-    print(f"  machine: float32 matmul {matmul_tflops():.2f} TFLOP/s")
+    print(
+        f"  machine: float32 matmul {matmul_rate(torch.device('cpu'), n=1024) / 1e12:.2f} TFLOP/s"
+    )
     print(
         f"result: rank classification ({args.dataset}, batch {args.batch_size}) "
         f"{mt / mo:.2f}x lm-eval HFLM.loglikelihood (goal 3x), same choice on "

@@ -27,6 +27,7 @@ from instructkit.prompts.render import render
 from instructkit.tasks import TaskCollection
 from instructkit.tasks.builtin import SPECS, build_task, builtin_tasks
 from instructkit.training import TrainConfig, train
+from instructkit.training.loop import matmul_rate
 
 
 def suite(n_tasks: int, n_instances: int) -> TaskCollection:
@@ -67,13 +68,7 @@ def main() -> int:
         print(f"{s:>3}x | {len(coll):4d} tasks: {t_mix:6.1f} s | {len(prompts):4d}: {t_gen:6.1f} s")
 
     examples = [e for e in prompts_all if e.target][:64]
-    n = 1024
-    a = torch.randn(n, n, dtype=torch.bfloat16)
-    a @ a
-    t = time.perf_counter()
-    for _ in range(10):
-        a @ a
-    rate = 2 * n**3 * 10 / (time.perf_counter() - t)
+    rate = matmul_rate(torch.device("cpu"), "bf16", n=1024)
     for name in ("tiny", "default"):
         ad = adapter_for(load_model(name, seed=0))
         params = sum(p.numel() for p in ad.model.parameters())

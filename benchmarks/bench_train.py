@@ -22,17 +22,7 @@ from instructkit.mixtures.mixture import build_mixture
 from instructkit.models import Lengths, adapter_for, load_model
 from instructkit.tasks.builtin import builtin_tasks
 from instructkit.training import TrainConfig, train
-from instructkit.training.loop import pack_examples
-
-
-def matmul_rate(dtype: torch.dtype = torch.bfloat16, n: int = 2048, reps: int = 20) -> float:
-    """FLOP/s of an n×n matrix product in ``dtype`` on this CPU."""
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    a @ b
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - t0)
+from instructkit.training.loop import matmul_rate, pack_examples
 
 
 def main() -> int:
@@ -42,7 +32,7 @@ def main() -> int:
     ap.add_argument("--pack-length", type=int, default=1024)
     args = ap.parse_args()
     torch.manual_seed(0)
-    rate = matmul_rate()
+    rate = matmul_rate(torch.device("cpu"), "bf16", n=2048)
     print(f"bf16 matrix multiply: {rate / 1e12:.2f} TFLOP/s")
 
     tasks = builtin_tasks(n_instances=40)

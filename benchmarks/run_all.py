@@ -57,13 +57,10 @@ def machine() -> list[str]:
     except OSError:
         pass
 
-    def rate(dtype: torch.dtype, n: int = 1024, reps: int = 10) -> float:
-        a = torch.randn(n, n, dtype=dtype)
-        a @ a
-        t = time.perf_counter()
-        for _ in range(reps):
-            a @ a
-        return 2 * n**3 * reps / (time.perf_counter() - t) / 1e12
+    from instructkit.training.loop import matmul_rate
+
+    def rate(precision: str) -> float:
+        return matmul_rate(torch.device("cpu"), precision, n=1024) / 1e12
 
     versions = []
     for pkg in (
@@ -83,8 +80,8 @@ def machine() -> list[str]:
     return [
         f"- CPU: {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads; "
         f"GPU: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}",
-        f"- matmul rate (1024², torch): float32 {rate(torch.float32):.2f} TFLOP/s, "
-        f"bfloat16 {rate(torch.bfloat16):.2f} TFLOP/s",
+        f"- matmul rate (1024², torch): float32 {rate('no'):.2f} TFLOP/s, "
+        f"bfloat16 {rate('bf16'):.2f} TFLOP/s",
         f"- Python {platform.python_version()}; " + ", ".join(versions),
     ]  # fmt: skip
 
