@@ -546,3 +546,23 @@ def test_sweep_values_are_checked(tmp_path: Path) -> None:
     p = _sweep(tmp_path, "kind: templates\nname: t\nvalues: [1, 100]\n")
     with pytest.raises(ConfigError, match="100 templates per task asked for, 7 available"):
         list(cells(load_sweep(p)))
+
+
+def test_a_cell_holds_its_latest_numbers_only(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A cell computed again under another config (or other evaluation rules) replaces
+    its old numbers: a report never mixes the two."""
+    from instructkit.evaluation import results as results_module
+    from instructkit.evaluation.results import Score
+    from instructkit.experiments.store import ResultsStore, config_hash
+
+    store = ResultsStore(tmp_path / "r.sqlite")
+    for chash, value in (("old", 10.0), ("new", 20.0)):
+        store.record_cell("e", "c", chash, "m", [Score("after tuning", "rougeL", value)],
+                          kind="loco", started="", seconds=1.0)  # fmt: skip
+    rows = store.results(experiment="e")
+    assert [r.value for r in rows] == [20.0]
+    assert store.is_done("e", "c", "new") and not store.is_done("e", "c", "old")
+    store.close()
+    before = config_hash({"a": 1})
+    monkeypatch.setitem(results_module.EVALUATION_RULES, "stopping", "another rule")
+    assert config_hash({"a": 1}) != before

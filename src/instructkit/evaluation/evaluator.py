@@ -34,6 +34,7 @@ from rich.progress import (
 from instructkit._faults import reached
 from instructkit.artifacts import claim, fingerprint, write_manifest
 from instructkit.evaluation.rank import OptionScores, rank_items, score_batched
+from instructkit.evaluation.results import EVALUATION_RULES
 from instructkit.evaluation.run import (
     GenerationSettings,
     Prediction,
@@ -67,7 +68,7 @@ class GenerationConfig:
             # Rows stop at a stop string after their leading whitespace (models.adapters.
             # StopOnStrings); outputs of the earlier rule, which stopped at a leading "\n",
             # are not reused.
-            "stopping": "after-leading-whitespace",
+            "stopping": EVALUATION_RULES["stopping"],
             "max_new_tokens": self.max_new_tokens,
             "stop": list(self.stop),
             "max_source_tokens": self.max_source_tokens,
@@ -114,7 +115,7 @@ class Evaluator:
                 "truncate_source": self.generation.truncate_source,
             }
             # Items packed into batched passes (evaluation.rank.score_packed).
-            settings["scorer"] = "packed"
+            settings["scorer"] = EVALUATION_RULES["rank_scorer"]
         return settings
 
     def _claim(self, path: Path, settings: dict[str, Any]) -> None:

@@ -10,6 +10,17 @@ from typing import Any
 ALL = "*"
 
 
+# The rules of evaluation that are code, not config: every stored number and every
+# prediction or option-score file is keyed by them, so that a change of rule recomputes
+# instead of reusing (evaluation.evaluator and experiments.store use these values).
+EVALUATION_RULES = {
+    # Stop strings apply after a generation's leading whitespace (models.adapters).
+    "stopping": "after-leading-whitespace",
+    # Rank classification packs an item's options after its prompt (evaluation.rank).
+    "rank_scorer": "packed",
+}
+
+
 @dataclass(frozen=True)
 class Score:
     """One number: a system's metric over all tasks (``task == "*"``), one category

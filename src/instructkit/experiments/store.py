@@ -97,9 +97,13 @@ LEGACY_KINDS = {
 
 
 def config_hash(config: Any) -> str:
-    """SHA-256 of a config's canonical JSON."""
+    """SHA-256 of a config's canonical JSON, with the evaluation rules that are code
+    (``EVALUATION_RULES``): a cell stored under other rules is computed again."""
+    from instructkit.evaluation.results import EVALUATION_RULES
+
     data = config.model_dump(mode="json") if hasattr(config, "model_dump") else config
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    keyed = {"config": data, "evaluation": EVALUATION_RULES}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()
 
 
 def _now() -> str:
@@ -166,13 +170,12 @@ class ResultsStore:
         seconds: float,
     ) -> None:
         """Store a finished cell of a ``kind`` of experiment and its scores in one
-        transaction (a cell stored again under the same config hash replaces the old)."""
+        transaction. A cell holds the numbers of its latest computation: rows stored before
+        (under this or another config hash) are replaced, never reported beside them."""
         created = _now()
         with self.db:
-            self.db.execute(
-                "DELETE FROM results WHERE experiment=? AND cell=? AND config_hash=?",
-                (experiment, cell, chash),
-            )
+            self.db.execute("DELETE FROM results WHERE experiment=? AND cell=?", (experiment, cell))
+            self.db.execute("DELETE FROM cells WHERE experiment=? AND cell=?", (experiment, cell))
             self.db.executemany(
                 "INSERT INTO results (experiment, cell, config_hash, model, system, task, "
                 "template, metric, value, created, category) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
