@@ -237,15 +237,11 @@ def mix_build(
     tok = None
     count = None
     if tokenize:
-        from instructkit.models.loading import is_encoder_decoder, load_tokenizer
+        from instructkit.models.loading import source_token_counter
 
-        trust = cfg.model.trust_remote_code
-        tok = load_tokenizer(cfg.model.name, trust_remote_code=trust)
-        # Counted as the model's adapter counts a source (FamilyAdapter.count_tokens).
-        extra = int(is_encoder_decoder(cfg.model.name, trust_remote_code=trust))
-
-        def count(s: str) -> int:
-            return len(tok(s, add_special_tokens=False)["input_ids"]) + extra
+        tok, count = source_token_counter(
+            cfg.model.name, trust_remote_code=cfg.model.trust_remote_code
+        )
 
     # Rendered within the training budget as `train` renders it (needs the tokenizer).
     mixture = make_mixture(cfg, tasks, split, count)
@@ -1120,17 +1116,11 @@ def export_lm_eval_cmd(
     metrics, as an lm-evaluation-harness task folder."""
     from instructkit.evaluation.lm_eval_export import export_lm_eval
     from instructkit.experiments.config import default_config, load_config
-    from instructkit.models.loading import is_encoder_decoder, load_tokenizer
+    from instructkit.models.loading import source_token_counter
 
     cfg = load_config(config) if config else default_config()
-    trust = cfg.model.trust_remote_code
-    tok = load_tokenizer(cfg.model.name, trust_remote_code=trust)
-    # The source budget counted as the model counts it (FamilyAdapter.count_tokens).
-    extra = int(is_encoder_decoder(cfg.model.name, trust_remote_code=trust))
-
-    def count(s: str) -> int:
-        return len(tok(s, add_special_tokens=False)["input_ids"]) + extra
-
+    # The source budget counted as the model counts it.
+    _, count = source_token_counter(cfg.model.name, trust_remote_code=cfg.model.trust_remote_code)
     done = export_lm_eval(cfg, out_dir, count_tokens=count, all_tasks=all_tasks)
     console.print(
         f"wrote {len(done['tasks'])} lm-eval tasks ({done['documents']} documents) to "

@@ -22,6 +22,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -344,6 +345,21 @@ def is_encoder_decoder(name: str, *, trust_remote_code: bool = False) -> bool:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelLoadError(f"cannot load the config of model '{name}': {first}") from None
     return bool(config.is_encoder_decoder)
+
+
+def source_token_counter(
+    name: str, *, trust_remote_code: bool = False
+) -> tuple[PreTrainedTokenizerBase, Callable[[str], int]]:
+    """The tokenizer of a model and a counter of a source's tokens as the model's adapter
+    counts them (``FamilyAdapter.count_tokens``: encoder-decoder sources with their
+    end-of-sequence), without loading the weights."""
+    tok = load_tokenizer(name, trust_remote_code=trust_remote_code)
+    extra = int(is_encoder_decoder(name, trust_remote_code=trust_remote_code))
+
+    def count(text: str) -> int:
+        return len(tok(text, add_special_tokens=False)["input_ids"]) + extra
+
+    return tok, count
 
 
 def distributed_state() -> Any:
