@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rouge_score.tokenize import NON_ALPHANUM_RE, SPACES_RE, VALID_TOKEN_RE
+from rouge_score.tokenize import VALID_TOKEN_RE
 
 # The complement of rouge_score's NON_ALPHANUM_RE ([^a-z0-9]+): its words.
 ALNUM_RE = re.compile(r"[a-z0-9]+")
@@ -142,10 +142,11 @@ class FastRougeL:
         return s
 
     def tokens(self, text: str) -> list[str]:
-        """The tokens ``rouge_score`` would produce for ``text``."""
+        """The tokens ``rouge_score`` would produce for ``text`` (the words as :meth:`ids`
+        finds them)."""
         if self._custom is not None:
             return self._custom(text)
-        words = SPACES_RE.split(NON_ALPHANUM_RE.sub(" ", text.lower()))
+        words = ALNUM_RE.findall(text.lower())
         return [t for t in (self._stem(w) for w in words) if VALID_TOKEN_RE.match(t)]
 
     def ids(self, text: str) -> list[int]:
