@@ -498,39 +498,32 @@ class Site:
             "id": rid,
             "protocol": split.get("protocol", ""),
             "tasks": roles,
-            "rates": self._rates(run, split),
+            "rates": self._rates(run),
         }
 
-    def _rates(self, run: Path, split: dict[str, Any]) -> list[dict[str, Any]]:
+    def _rates(self, run: Path) -> list[dict[str, Any]]:
+        """The mixing rate and pool of each training task, from the mixture the run's own
+        config builds (experiments.plan, as training built it); cached per config file."""
         from instructkit.experiments.config import load_config
-        from instructkit.mixtures.mixture import mixing_rates
+        from instructkit.experiments.plan import load_tasks, make_mixture, make_split
 
         cfg_path = run / "config.yaml"
         if not cfg_path.is_file():
             return []
-        try:
-            cfg = load_config(cfg_path)
-            from instructkit.experiments.plan import load_tasks
-
-            tasks = load_tasks(cfg)
-        except InstructkitError:
-            return []
-        train = [t for t in split.get("train", []) if t in tasks]
-        cap = cfg.tasks.train_instances_per_task
-        sizes = [
-            min(len(tasks[t].instances), cap) if cap else len(tasks[t].instances) for t in train
-        ]
-        mc = cfg.mixture
-        try:
-            rates = mixing_rates(
-                sizes, rate=mc.rate, cap=mc.cap, temperature=mc.temperature, scale=mc.scale
-            )
-        except InstructkitError:
-            return []
-        return [
-            {"task": t, "examples": n, "rate": round(r, 6)}
-            for t, n, r in zip(train, sizes, rates, strict=True)
-        ]
+        stat = cfg_path.stat()
+        key = ("rates", str(cfg_path), stat.st_mtime_ns, stat.st_size)
+        if key not in self.cache:
+            try:
+                cfg = load_config(cfg_path)
+                tasks = load_tasks(cfg)
+                mixture = make_mixture(cfg, tasks, make_split(cfg, tasks))
+            except InstructkitError:
+                return []
+            self.cache[key] = [
+                {"task": t, "examples": len(pool), "rate": round(mixture.rates[t], 6)}
+                for t, pool in mixture.pools.items()
+            ]
+        return list(self.cache[key])
 
     # ---- sweeps -----------------------------------------------------------------
 
