@@ -212,15 +212,17 @@ class Evaluator:
         self._claim(path, settings)
         state = distributed_state()
         if state.is_main_process:
+            # The shards an interrupted run left join the file first (its torn last line
+            # dropped), as for generation.
             path.parent.mkdir(parents=True, exist_ok=True)
-            drop_torn_tail(path)
+            merge_shards(path)
         state.wait_for_everyone()
         done = {r.slot: r for r in read_option_scores(path)}
         todo = [e for e in examples if e.options and e.slot not in done]
         with state.split_between_processes(todo) as mine:
             shard = path if state.num_processes == 1 else shard_path(path, state.process_index)
             drop_torn_tail(shard)
-            self._rank_into(list(mine), shard, total=len(todo), show=state.is_main_process)
+            self._rank_into(list(mine), shard, show=state.is_main_process)
         state.wait_for_everyone()
         if state.num_processes > 1 and state.is_main_process:
             merge_shards(path)
@@ -228,11 +230,7 @@ class Evaluator:
         done = {r.slot: r for r in read_option_scores(path)}
         return [done[e.slot] for e in examples if e.options and e.slot in done]
 
-    def _rank_into(
-        self, todo: list[PromptedExample], path: Path, *, total: int, show: bool
-    ) -> None:
-        have = {r.slot for r in read_option_scores(path)} if path.exists() else set()
-        todo = [e for e in todo if e.slot not in have]
+    def _rank_into(self, todo: list[PromptedExample], path: Path, *, show: bool) -> None:
         self.adapter.model.eval()
         g = self.generation
         columns = (
