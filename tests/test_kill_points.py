@@ -137,23 +137,36 @@ def test_every_point_is_exercised() -> None:
     assert {p for p, _ in RUN_KILLS + SWEEP_KILLS} == set(POINTS)
 
 
-def test_run_killed_at_every_point_resumes_exactly(tmp_path: Path) -> None:
-    def job(k: int) -> tuple[str, Path]:
-        out = tmp_path / f"kill{k}"
+def _straight_and_killed(
+    tmp_path: Path, command: str, template: str, kills: list[tuple[str, int]]
+) -> tuple[Path, list[tuple[str, Path]]]:
+    """One uninterrupted ``instructkit <command>`` and one killed-then-resumed per kill
+    point, two at a time; their output folders."""
+    config = "exp.yaml" if command == "run" else "sweep.yaml"
+
+    def folder(name: str) -> Path:
+        out = tmp_path / name
         out.mkdir()
-        (out / "exp.yaml").write_text(RUN.format(out=out))
-        point, nth = RUN_KILLS[k]
-        _kill_then_resume(["run", str(out / "exp.yaml")], point, nth)
+        (out / config).write_text(template.format(out=out))
+        return out
+
+    def job(k: int) -> tuple[str, Path]:
+        out = folder(f"kill{k}")
+        point, nth = kills[k]
+        _kill_then_resume([command, str(out / config)], point, nth)
         return f"{point}:{nth}", out
 
-    straight = tmp_path / "straight"
-    straight.mkdir()
-    (straight / "exp.yaml").write_text(RUN.format(out=straight))
+    straight = folder("straight")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(_cli, ["run", str(straight / "exp.yaml")])
-        killed = list(pool.map(job, range(len(RUN_KILLS))))
+        first = pool.submit(_cli, [command, str(straight / config)])
+        killed = list(pool.map(job, range(len(kills))))
         done = first.result()
     assert done.returncode == 0, done.stderr[-3000:]
+    return straight, killed
+
+
+def test_run_killed_at_every_point_resumes_exactly(tmp_path: Path) -> None:
+    straight, killed = _straight_and_killed(tmp_path, "run", RUN, RUN_KILLS)
     reference = _run_outputs(straight)
     assert reference["weights"] and reference["files"]
     for label, out in killed:
@@ -164,22 +177,7 @@ def test_run_killed_at_every_point_resumes_exactly(tmp_path: Path) -> None:
 
 
 def test_sweep_killed_at_every_point_resumes_exactly(tmp_path: Path) -> None:
-    def job(k: int) -> tuple[str, Path]:
-        out = tmp_path / f"kill{k}"
-        out.mkdir()
-        (out / "sweep.yaml").write_text(SWEEP.format(out=out))
-        point, nth = SWEEP_KILLS[k]
-        _kill_then_resume(["sweep", str(out / "sweep.yaml")], point, nth)
-        return f"{point}:{nth}", out
-
-    straight = tmp_path / "straight"
-    straight.mkdir()
-    (straight / "sweep.yaml").write_text(SWEEP.format(out=straight))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(_cli, ["sweep", str(straight / "sweep.yaml")])
-        killed = list(pool.map(job, range(len(SWEEP_KILLS))))
-        done = first.result()
-    assert done.returncode == 0, done.stderr[-3000:]
+    straight, killed = _straight_and_killed(tmp_path, "sweep", SWEEP, SWEEP_KILLS)
     reference = _store(straight / "results.sqlite")
     assert len({row[1] for row in reference}) == 2  # both cells
     for label, out in killed:
