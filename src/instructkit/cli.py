@@ -4,8 +4,6 @@ Errors meant for users (:class:`InstructkitError`) print as one line and exit wi
 status 1; nothing else is caught.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import sys
 import time
@@ -124,7 +122,7 @@ def _resolve_config(
     name: str | None,
     output_dir: str | None,
     steps: int | None,
-) -> ExperimentConfig:
+) -> "ExperimentConfig":
     """The config file (or the built-in default) with the command line's overrides. With
     no file, a tiny model also gets the tiny settings and a run name of its own."""
     from instructkit.experiments.config import default_config, load_config, tiny_overrides
@@ -175,7 +173,7 @@ app.add_typer(split_app, name="split")
 app.add_typer(mix_app, name="mix")
 
 
-def _config_tasks_split(config: Path | None) -> tuple[ExperimentConfig, TaskCollection, Split]:
+def _config_tasks_split(config: Path | None) -> "tuple[ExperimentConfig, TaskCollection, Split]":
     from instructkit.experiments.config import default_config, load_config
     from instructkit.experiments.plan import load_tasks, make_split
 
@@ -495,7 +493,7 @@ def report(
 
 def _eval_tasks(
     source: Path | None, split: str | None, track: str, tasks: str | None, n: int
-) -> list[Task]:
+) -> "list[Task]":
     coll = _collection(source, split, track, n)
     names = [t.strip() for t in tasks.split(",")] if tasks else coll.names
     return [coll[name] for name in names]
@@ -794,7 +792,7 @@ def train_cmd(
 
 def _collection(
     path: Path | None, split: str | None, track: str, n: int | None = None
-) -> TaskCollection:
+) -> "TaskCollection":
     from instructkit.tasks.builtin import builtin_tasks
     from instructkit.tasks.collection import load_collection
 

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from instructkit.errors import TaskFormatError
 
 __all__ = ["iter_json_objects"]
@@ -26,6 +28,18 @@ def iter_json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise TaskFormatError(path, None, f"cannot read file ({e.strerror})") from None
     with f:
         for lineno, raw in enumerate(f, start=1):
+            # orjson parses a line about 3x faster than json; what it does not take (a
+            # blank line, NaN, a huge integer, a lone surrogate, bad UTF-8, ...) goes the
+            # json way below, so a file reads as json reads it, with json's errors.
+            try:
+                fast = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                if not isinstance(fast, dict):
+                    raise TaskFormatError(path, f"line {lineno}", "expected a JSON object")
+                yield lineno, fast
+                continue
             where = f"line {lineno}"
             try:
                 line = raw.decode("utf-8")

@@ -100,6 +100,11 @@ _WORDS = st.sampled_from(
         ",",
         ".",
         "!",
+        "\u212a",  # KELVIN SIGN: lower-cases to an ASCII "k"
+        "\u0130stanbul",  # lower-cases to two characters
+        "\x1c",  # whitespace to str.split(), not to bytes.split()
+        "\t\n",
+        "\ud800",  # a lone surrogate, as JSON can carry one
     ]
 )
 _TEXT = st.one_of(st.text(max_size=60), st.lists(_WORDS, max_size=15).map(" ".join))
@@ -110,6 +115,17 @@ _TEXT = st.one_of(st.text(max_size=60), st.lists(_WORDS, max_size=15).map(" ".jo
 def test_fast_rouge_equals_rouge_score(pred: str, ref: str) -> None:
     assert FastRougeL().score(pred, ref) == rouge_l_reference(pred, ref)
     assert normalize_answer(pred) == normalize_answer_reference(pred)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT, st.lists(_TEXT, min_size=1, max_size=3))
+def test_exact_match_equals_the_official_definition(pred: str, refs: list[str]) -> None:
+    from instructkit.evaluation.metrics import METRICS
+
+    em = METRICS.get("exact_match").fn
+    # Long predictions too: they take the shortcut that skips normalising them.
+    for p in (pred, pred + " " + refs[0], refs[0] + "!", refs[0] + " \x1c"):
+        assert em(p, refs) == em(p, refs, reference_impl=True)
 
 
 @settings(max_examples=300, deadline=None)
@@ -214,3 +230,51 @@ def test_stem_cache_between_processes(tmp_path, monkeypatch) -> None:  # type: i
     third = FastRougeL()
     third.load_stems(stem_cache_path())
     assert not third._stems and [third.score(p, r) for p, r in pairs] == want
+
+
+def test_stemming_over_two_processes_equals_one(superni_root: Path, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Many new words are stemmed by this process and a forked child: the same stems, in
+    the same order, and the same scores from a cold stem cache; a child that fails leaves
+    its half to this process, and this process's own failure is not hidden."""
+    import os
+    import threading
+
+    import instructkit.evaluation.fast_rouge as fr
+    from instructkit.evaluation.metrics import fast_scorer
+    from instructkit.evaluation.scoring import read_references, score_predictions
+
+    refs = read_references(superni_root / "test_references_en.jsonl")[::3]
+    vocab = sorted({w for r in refs for x in r.references for w in fr.words(x)})
+    assert len(vocab) > 2 * 500
+    stemmer = fr.porter.PorterStemmer()
+    monkeypatch.setattr(fr, "PARALLEL_STEMS", 500)
+    forks: list[int] = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    assert fr._stem_words(stemmer, vocab) == fr._stem_each(stemmer, vocab)
+    assert forks or threading.active_count() > 1  # (a threaded process stems alone)
+
+    parent = os.getpid()
+
+    class Failing:  # raises in one of the two processes
+        def __init__(self, in_child: bool) -> None:
+            self.in_child = in_child
+
+        def stem(self, w: str) -> str:
+            if (os.getpid() != parent) == self.in_child:
+                raise RuntimeError("stemmer failure")
+            return str(stemmer.stem(w))
+
+    assert fr._stem_words(Failing(in_child=True), vocab) == fr._stem_each(stemmer, vocab)
+    with pytest.raises(RuntimeError):
+        fr._stem_words(Failing(in_child=False), vocab)
+
+    monkeypatch.setenv("INSTRUCTKIT_CACHE", str(tmp_path))
+    fast_scorer.cache_clear()
+    preds = {r.id: r.references[0][::-1] + " " + r.references[-1] for r in refs}
+    try:
+        cold = score_predictions(preds, refs)
+    finally:
+        fast_scorer.cache_clear()
+    assert list(tmp_path.glob("stems-*.json"))  # the stems were saved
+    assert cold == score_predictions(preds, refs, reference_impl=True)

@@ -23,9 +23,17 @@ from instructkit.registry import Registry
 _DROP_PUNCT = str.maketrans("", "", string.punctuation)
 
 
+_PUNCT_BYTES = string.punctuation.encode("ascii")
+# Every byte but the ASCII letters and digits.
+_NOT_ALNUM = bytes(c for c in range(256) if not (chr(c).isascii() and chr(c).isalnum()))
+
+
 def normalize_answer(text: str) -> str:
     """Lower-case, drop punctuation, collapse whitespace (the official normalisation)."""
-    return " ".join(text.lower().translate(_DROP_PUNCT).split())
+    text = text.lower()
+    if text.isascii():  # the same deletion on bytes: several times faster on long texts
+        return " ".join(text.encode("ascii").translate(None, _PUNCT_BYTES).decode().split())
+    return " ".join(text.translate(_DROP_PUNCT).split())
 
 
 _PUNCT = set(string.punctuation)
@@ -107,9 +115,18 @@ def _exact_match(
     xlingual_tokenizer: str | None = None,
     reference_impl: bool = False,
 ) -> float:
-    norm = normalize_answer_reference if reference_impl else normalize_answer
-    pred = norm(prediction)
-    return max(float(pred == norm(r)) for r in references)
+    if reference_impl:
+        pred = normalize_answer_reference(prediction)
+        return max(float(pred == normalize_answer_reference(r)) for r in references)
+    refs = [normalize_answer(r) for r in references]
+    # Normalising keeps every ASCII letter and digit (lower-cased), so a prediction with
+    # more of them than the longest normalised reference has characters matches none:
+    # a long prediction is not normalised for nothing.
+    kept = prediction.lower().encode("utf-8", "surrogatepass").translate(None, _NOT_ALNUM)
+    if len(kept) > max(map(len, refs)):
+        return 0.0
+    pred = normalize_answer(prediction)
+    return max(float(pred == r) for r in refs)
 
 
 def _rouge_l(

@@ -232,6 +232,9 @@ def score_predictions(
 
         english = fast_scorer(None)
         english.load_stems(stem_cache_path())
+        english.prepare(
+            x for r in tracks["default"] for x in (predictions.get(r.id, ""), *r.references)
+        )
     result = {
         track: _score_track(
             predictions,
