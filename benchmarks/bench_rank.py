@@ -61,9 +61,9 @@ def compute(adapter, examples, its, batch_size: int) -> tuple[float, float]:  # 
     that requests with the same context and a one-token continuation share one row (its
     logits cache); rows longest first in batches, padded to the longest of each; the
     language-model head on every position. instructkit: what :func:`_batches` plans:
-    each batch's distinct shared prefixes once, then its rows padded to the longest rest;
-    the head only on the positions that predict option tokens."""
-    from instructkit.evaluation.rank import _batches
+    the prefix a batch shares once, then its rows padded to the longest; the head only
+    on the positions that predict option tokens."""
+    from instructkit.evaluation.rank import _batches, _shared_prefix
 
     model = adapter.model
     head = model.get_output_embeddings().weight.numel()
@@ -82,10 +82,10 @@ def compute(adapter, examples, its, batch_size: int) -> tuple[float, float]:  # 
     )
     theirs = 2 * theirs_tokens * (body + head)
     ours_tokens = 0
-    for batch, shared in _batches(its, list(range(len(its))), batch_size):
-        prefixes = {tuple(its[i].ctx[:s]) for i, s in zip(batch, shared, strict=True) if s}
-        width = max(its[i].length - s for i, s in zip(batch, shared, strict=True))
-        ours_tokens += sum(map(len, prefixes)) + width * len(batch)
+    for batch in _batches(its, list(range(len(its))), batch_size):
+        shared = _shared_prefix([its[i].ctx for i in batch])
+        width = max(its[i].length for i in batch) - shared
+        ours_tokens += shared + width * len(batch)
     option_tokens = sum(len(o) for it in its for o in it.options)
     ours = 2 * (ours_tokens * body + option_tokens * head)
     return theirs, ours

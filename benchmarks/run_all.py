@@ -27,6 +27,7 @@ HERE = Path(__file__).parent
 
 def scripts(shared: str, quick: bool) -> list[tuple[str, list[str]]]:
     rounds = "1" if quick else "3"
+    score_rounds = "1" if quick else "7"
     return [
         ("bench_train.py", ["--steps", "2" if quick else "6"]),
         ("bench_rank.py", ["--data", shared, "--rounds", rounds, "--dataset", "rte"]
@@ -37,8 +38,9 @@ def scripts(shared: str, quick: bool) -> list[tuple[str, list[str]]]:
                            "--items", "32" if quick else "100"]),
         ("bench_generation.py", ["--shared", shared, "--rounds", rounds]
          + (["-n", "16"] if quick else [])),
-        ("bench_scorer.py", ["--shared", shared, "--rounds", rounds]),
-        ("bench_score_process.py", ["--shared", shared, "--rounds", rounds]),
+        # Scoring takes a fraction of a second a round: more rounds against the noise.
+        ("bench_scorer.py", ["--shared", shared, "--rounds", score_rounds]),
+        ("bench_score_process.py", ["--shared", shared, "--rounds", score_rounds]),
         ("bench_mixture.py", ["--tasks", "100"] if quick else []),
         ("bench_serve.py", ["--shared", shared, "--rounds", rounds]),
         ("bench_scale.py", ["--quick"] if quick else []),

@@ -92,11 +92,12 @@ def test_packed_batches_equal_one_pass_per_option(kind: str, batch_size: int) ->
         order += batch
         got.update(zip(batch, scores, strict=True))
     assert sorted(order) == list(range(len(items)))
-    # Longest first (little padding), as lm-evaluation-harness orders.
+    # Longest first within a batch (little padding), as lm-evaluation-harness orders.
     from instructkit.evaluation.rank import _batches
 
-    firsts = [items[b[0]].length for b, _ in _batches(items, list(range(len(items))), batch_size)]
-    assert firsts == sorted(firsts, reverse=True)
+    for batch in _batches(items, list(range(len(items))), batch_size):
+        lengths = [items[i].length for i in batch]
+        assert lengths == sorted(lengths, reverse=True)
     for i, (p, o) in enumerate(zip(prompts * 3, opts * 3, strict=True)):
         ref, _ = score_options_naive(ad, p, o)
         assert got[i] == pytest.approx(ref, abs=1e-4)
@@ -169,50 +170,6 @@ def test_shared_prompt_prefix_is_encoded_once_and_scores_equal(batch_size: int) 
     shared = rank._shared_prefix([it.ctx for it in items])
     assert shared >= rank.MIN_SHARED_PREFIX
     assert all(shared < len(it.ctx) for it in items)
-    got: dict[int, list[float]] = {}
-    for batch, scores in score_batched(ad, items, batch_size=batch_size):
-        got.update(zip(batch, scores, strict=True))
-    for i, e in enumerate(examples):
-        ref, _ = score_options_naive(ad, e.source, e.options)
-        assert got[i] == pytest.approx(ref, abs=1e-4)
-
-
-@pytest.mark.parametrize("batch_size", [3, 16])
-def test_several_prefix_groups_in_one_batch_score_as_one_pass_per_option(
-    batch_size: int,
-) -> None:
-    """An instance under several templates that begin with its text, two tasks' shared
-    definitions and prompts that share nothing, mixed in batches: each group's prefix is
-    encoded once and every score equals one pass per option."""
-    from instructkit.evaluation import rank
-    from instructkit.evaluation.rank import rank_items, score_batched
-
-    ad = adapter_for(load_model("tiny", seed=11))
-    premise = "The quick brown fox jumped over the lazy dog near the river bank today. "
-    sources = [
-        premise + "Question: is it true? Yes or no?",
-        premise + "Does it follow? Yes or no?",
-        premise * 2 + "Is it so?",
-        "Definition: name the colour of the thing. " * 2 + "Input: sky\nOutput:",
-        "Definition: name the colour of the thing. " * 2 + "Input: grass and leaves\nOutput:",
-        "short one",
-        "another short prompt?",
-    ]
-    options = [["yes", "no"], ["yes", "no", "maybe"], ["a b c", "d"], ["blue"], ["green", "red"],
-               ["x", "yy"], ["1", "2"]]  # fmt: skip
-    examples = [
-        PromptedExample(task="t", instance_id=str(i), template=str(i), source=s,
-                        targets=[o[0]], options=o)
-        for i, (s, o) in enumerate(zip(sources, options, strict=True))
-    ]  # fmt: skip
-    items = rank_items(ad, examples)
-    batches = rank._batches(items, list(range(len(items))), batch_size)
-    shared = {i: s for b, ss in batches for i, s in zip(b, ss, strict=True)}
-    assert shared[0] == shared[1] >= rank.MIN_SHARED_PREFIX  # the premise, once
-    assert shared[3] == shared[4] >= rank.MIN_SHARED_PREFIX  # the definition, once
-    assert shared[5] == shared[6] == 0
-    if batch_size == 16:
-        assert len(batches) == 1  # groups and lone prompts share one batch
     got: dict[int, list[float]] = {}
     for batch, scores in score_batched(ad, items, batch_size=batch_size):
         got.update(zip(batch, scores, strict=True))

@@ -181,9 +181,7 @@ def _packable(model: Any, item: RankItem) -> bool:
 
 
 @torch.no_grad()
-def score_packed(
-    adapter: FamilyAdapter, items: Sequence[RankItem], shared: Sequence[int] | None = None
-) -> list[list[float]]:
+def score_packed(adapter: FamilyAdapter, items: Sequence[RankItem]) -> list[list[float]]:
     """Summed log-likelihood of every option of every item, the items of one batch in
     one forward pass.
 
@@ -192,48 +190,33 @@ def score_packed(
     tokens only, and position ids restart every option where the prompt ends. So the
     prompt is encoded once, every option is scored as the continuation of the prompt (as
     one pass per option would score it), and only the hidden states that predict option
-    tokens go through the language-model head. ``shared[i]``: the first tokens of item
-    i's prompt that it shares with other items of the batch (a task's definition and
-    demonstrations, an instance's text under several templates): each such prefix is
-    encoded once, in a pass of its own, and its key/value cache serves the rows that
-    begin with it (by default the prefix the whole batch shares, if any).
-    Encoder-decoder: the encoder runs once on the batch's prompts; the decoder scores
-    every option of every item in one batch.
+    tokens go through the language-model head. Encoder-decoder: the encoder runs once on
+    the batch's prompts; the decoder scores every option of every item in one batch.
     """
     model = cast(Any, adapter.model)
     device = next(adapter.model.parameters()).device
     if adapter.family == "encoder-decoder":
         return _score_packed_seq2seq(adapter, model, items, device)
-    if shared is None:
-        shared = [_shared_prefix([it.ctx for it in items])] * len(items)
-    # The distinct prefixes of the batch, one after another in one row (each sees only
-    # itself, its positions from 0); each item row sees the columns of its own prefix.
-    starts: dict[tuple[int, ...], int] = {}
-    where = []  # per item: the first column of its prefix
-    total = 0
-    for it, s in zip(items, shared, strict=True):
-        key = tuple(it.ctx[:s])
-        if s and key not in starts:
-            starts[key] = total
-            total += s
-        where.append(starts.get(key, 0))
-    width = max(it.length - s for it, s in zip(items, shared, strict=True))
+    # The prompt prefix every item of the batch shares (a task's definition and
+    # demonstrations) is encoded once; its key/value cache serves every row.
+    shared = _shared_prefix([it.ctx for it in items])
+    width = max(it.length for it in items) - shared
     b = len(items)
     ids = torch.full((b, width), adapter.pad_id, dtype=torch.long)
     pos = torch.zeros((b, width), dtype=torch.long)
-    allowed = torch.zeros((b, width, total + width), dtype=torch.bool)
+    allowed = torch.zeros((b, width, shared + width), dtype=torch.bool)
+    allowed[:, :, :shared] = True  # every row sees the whole shared prefix
     pred_rows: list[int] = []
     pred_cols: list[int] = []
     targets: list[int] = []
     spans: list[list[tuple[int, int]]] = []  # per item, per option: its range in targets
-    for i, (it, s) in enumerate(zip(items, shared, strict=True)):
-        ctx = it.ctx[s:]
+    for i, it in enumerate(items):
+        ctx = it.ctx[shared:]
         p = len(ctx)  # at least 1: the prompt's last token is never shared
         full = len(it.ctx)
-        allowed[i, :, where[i] : where[i] + s] = True  # the row's own prefix (cache)
         ids[i, :p] = torch.tensor(ctx, dtype=torch.long)
-        pos[i, :p] = torch.arange(s, full)
-        allowed[i, :p, total : total + p] = torch.tril(torch.ones((p, p), dtype=torch.bool))
+        pos[i, :p] = torch.arange(shared, full)
+        allowed[i, :p, shared : shared + p] = torch.tril(torch.ones((p, p), dtype=torch.bool))
         start = p
         item_spans = []
         for opt in it.options:
@@ -241,8 +224,8 @@ def score_packed(
             end = start + n
             ids[i, start:end] = torch.tensor(opt, dtype=torch.long)
             pos[i, start:end] = torch.arange(full, full + n)
-            allowed[i, start:end, total : total + p] = True
-            allowed[i, start:end, total + start : total + end] = torch.tril(
+            allowed[i, start:end, shared : shared + p] = True
+            allowed[i, start:end, shared + start : shared + end] = torch.tril(
                 torch.ones((n, n), dtype=torch.bool)
             )
             # Token 0 of an option is predicted by the prompt's last position; token j
@@ -255,28 +238,18 @@ def score_packed(
             start = end
         # Padding rows see themselves only (no empty softmax).
         idx = torch.arange(start, width)
-        allowed[i, idx, total + idx] = True
+        allowed[i, idx, shared + idx] = True
         spans.append(item_spans)
     dtype = next(adapter.model.parameters()).dtype
     if not dtype.is_floating_point:
         dtype = torch.float32
-    mask = _additive(allowed, dtype)
+    mask = torch.zeros((b, 1, width, shared + width), dtype=dtype)
+    mask.masked_fill_(~allowed.unsqueeze(1), torch.finfo(dtype).min)
     base = model.get_decoder()
     cache = None
-    if total:
-        seen = torch.zeros((total, total), dtype=torch.bool)
-        prefix_pos = torch.zeros(total, dtype=torch.long)
-        for key, a in starts.items():
-            z = a + len(key)
-            seen[a:z, a:z] = torch.tril(torch.ones((z - a, z - a), dtype=torch.bool))
-            prefix_pos[a:z] = torch.arange(z - a)
-        flat = [t for key in starts for t in key]
-        several = len(starts) > 1  # one prefix alone needs no mask (plain causal)
+    if shared:
         cache = base(
-            input_ids=torch.tensor([flat], device=device),
-            attention_mask=_additive(seen.unsqueeze(0), dtype).to(device) if several else None,
-            position_ids=prefix_pos.unsqueeze(0).to(device) if several else None,
-            use_cache=True,
+            input_ids=torch.tensor([items[0].ctx[:shared]], device=device), use_cache=True
         ).past_key_values
         cache.batch_repeat_interleave(b)
     hidden = base(
@@ -295,50 +268,21 @@ def score_packed(
     return [[float(sums[a:z].sum()) for a, z in item_spans] for item_spans in spans]
 
 
-def _additive(allowed: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """The additive 4D attention mask (batch, 1, query, key) of a boolean one."""
-    mask = torch.zeros((allowed.shape[0], 1, *allowed.shape[1:]), dtype=dtype)
-    return mask.masked_fill_(~allowed.unsqueeze(1), torch.finfo(dtype).min)
-
-
-def _batches(
-    items: Sequence[RankItem], todo: list[int], batch_size: int
-) -> list[tuple[list[int], list[int]]]:
-    """Batches of item indices, each with the prefix length every item shares with
-    others of its batch.
-
-    Items whose prompts begin alike (a task's prompts under one template; an instance
-    under the templates that begin with its text) form groups, found among the prompts
-    in sorted order; a group's common prefix is encoded once per batch it is in. Groups
-    are taken longest rest (what follows the prefix) first and fill the batches in that
-    order, so that several groups share a batch and padding stays small, as
-    lm-evaluation-harness takes its requests longest first; lone items share nothing."""
-    ordered = sorted(todo, key=lambda i: items[i].ctx)
-    groups: list[list[int]] = []
-    for i in ordered:
-        if groups and _common(items[groups[-1][0]].ctx, items[i].ctx) >= MIN_SHARED_PREFIX:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    units: list[tuple[int, list[int], int]] = []  # (longest rest, rows, shared prefix)
-    for g in groups:
-        s = _shared_prefix([items[i].ctx for i in g])
-        rows = sorted(g, key=lambda i: (-items[i].length, i))
-        units.append((items[rows[0]].length - s, rows, s))
-    units.sort(key=lambda u: (-u[0], u[1][0]))
-    flat = [(i, s) for _, rows, s in units for i in rows]
-    out: list[tuple[list[int], list[int]]] = []
-    for k in range(0, len(flat), batch_size):
-        chunk = flat[k : k + batch_size]
-        out.append(([i for i, _ in chunk], [s for _, s in chunk]))
+def _batches(items: Sequence[RankItem], todo: list[int], batch_size: int) -> list[list[int]]:
+    """Batches of item indices. Items that begin alike (a task's prompts under one
+    template) are batched among themselves, so that a batch shares a prefix; the others
+    together. Longest first within each, as lm-evaluation-harness orders its requests, so
+    that padding stays small."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i in todo:
+        groups.setdefault(tuple(items[i].ctx[:MIN_SHARED_PREFIX]), []).append(i)
+    alike = [g for g in groups.values() if len(g) > 1]
+    rest = [g[0] for g in groups.values() if len(g) == 1]
+    out: list[list[int]] = []
+    for group in [*alike, rest]:
+        group = sorted(group, key=lambda i: (-items[i].length, i))
+        out += [group[k : k + batch_size] for k in range(0, len(group), batch_size)]
     return out
-
-
-def _common(a: Sequence[int], b: Sequence[int]) -> int:
-    """Length of the common prefix of two token sequences (up to MIN_SHARED_PREFIX is
-    all :func:`_batches` needs to know)."""
-    n = min(len(a), len(b), MIN_SHARED_PREFIX)
-    return n if a[:n] == b[:n] else 0
 
 
 # A shared prefix shorter than this is not worth a separate pass.
@@ -399,9 +343,8 @@ def score_batched(
         i for i in range(len(items)) if is_prompt_learning(model) or not _packable(model, items[i])
     ]
     skip = set(alone)
-    todo = [i for i in range(len(items)) if i not in skip]
-    for chunk, shared in _batches(items, todo, batch_size):
-        yield chunk, score_packed(adapter, [items[i] for i in chunk], shared)
+    for chunk in _batches(items, [i for i in range(len(items)) if i not in skip], batch_size):
+        yield chunk, score_packed(adapter, [items[i] for i in chunk])
     for i in alone:
         yield [i], [_score_one(adapter, items[i])]
 
