@@ -4,11 +4,14 @@ Why our own: scoring a SuperNI test set calls the Porter stemmer on every token 
 prediction and reference and runs a quadratic pure-Python LCS table per pair. Here
 (measured in ``benchmarks/bench_scorer.py``):
 
-- tokens come from ``rouge_score``'s own regular expressions and nltk's
-  ``PorterStemmer`` (the stemmer ``rouge_score`` uses), so they are the same tokens; each
-  distinct word is stemmed once and each distinct text tokenised once;
+- the words are those of ``rouge_score``'s regular expressions (found in C, see
+  :func:`words`), and the tokens are their stems by nltk's ``PorterStemmer`` (the
+  stemmer ``rouge_score`` uses, with its valid-token rule), so they are the same tokens;
+  each distinct word is stemmed once (many new words over two processes) and each
+  distinct text tokenised once;
 - the LCS length is computed with the bit-parallel algorithm of Allison & Dix / Hyyrö
-  (one big-integer update per token), which gives the exact same integer;
+  (one big-integer update per token the two texts share), which gives the exact same
+  integer;
 - precision, recall and F-measure use ``rouge_score``'s formulas in the same order.
 """
 
