@@ -184,10 +184,9 @@ class FastRougeL:
             return
         stems = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
         # A spot check of 64 entries against the stemmer: a damaged file is not used.
-        words = list(stems)
-        for w in words[:: max(1, len(words) // 64)]:
-            if stems[w] != (self._stemmer.stem(w) if len(w) > 3 else w):
-                return
+        sample = list(stems)[:: max(1, len(stems) // 64)]
+        if _stem_each(self._stemmer, sample) != [stems[w] for w in sample]:
+            return
         values = stems.values()
         joined = "".join(values)
         if not (all(values) and joined.isascii() and joined.isalnum() and joined.islower()):
@@ -213,15 +212,6 @@ class FastRougeL:
         except OSError:
             pass
 
-    def _stem(self, word: str) -> str:
-        s = self._stems.get(word)
-        if s is None:
-            s = self._stemmer.stem(word) if len(word) > 3 else word
-            self._stems[word] = s
-            if not VALID_TOKEN_RE.match(s):
-                self._invalid.add(s)
-        return s
-
     def prepare(self, texts: Iterable[str]) -> None:
         """Tokenise many texts at once: the words not stemmed yet are stemmed together,
         over two processes when there are many of them (stemming is most of the cost
@@ -235,7 +225,7 @@ class FastRougeL:
             if t in done or t in pending:
                 continue
             ws = words(t)
-            found = list(map(stems.get, ws))
+            found = list(map(stems.get, ws))  # one lookup per word, in C
             if None in found:
                 pending[t] = ws
                 new.update(set(ws).difference(stems))
@@ -261,17 +251,10 @@ class FastRougeL:
         got = self._texts.get(text)
         if got is None:
             if self._custom is not None:
-                got = self._custom(text)
+                got = self._texts[text] = self._custom(text)
             else:
-                ws = words(text)
-                stems = self._stems
-                found = list(map(stems.get, ws))  # one lookup per word, in C
-                if None in found:
-                    for w in set(ws).difference(stems):  # words met for the first time
-                        self._stem(w)
-                    found = list(map(stems.__getitem__, ws))
-                got = self._valid(cast(list[str], found))
-            self._texts[text] = got
+                self.prepare((text,))
+                got = self._texts[text]
         return got
 
     def score(self, prediction: str, reference: str) -> float:
