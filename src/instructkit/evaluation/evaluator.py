@@ -22,14 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 
 from instructkit._faults import reached
 from instructkit.artifacts import claim, fingerprint, write_manifest
@@ -47,6 +40,7 @@ from instructkit.evaluation.run import (
 from instructkit.models.adapters import FamilyAdapter, weights_fingerprint
 from instructkit.models.lengths import Side
 from instructkit.models.loading import distributed_state
+from instructkit.progress import bar_columns
 from instructkit.prompts.example import PromptedExample
 
 
@@ -233,14 +227,7 @@ class Evaluator:
     def _rank_into(self, todo: list[PromptedExample], path: Path, *, show: bool) -> None:
         self.adapter.model.eval()
         g = self.generation
-        columns = (
-            TextColumn("[bold]rank classification"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("items {task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        )
+        columns = bar_columns("rank classification", "items {task.fields[rate]}")
         items = rank_items(
             self.adapter, todo, max_source_tokens=g.max_source_tokens, truncate=g.truncate_source
         )

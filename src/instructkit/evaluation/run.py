@@ -16,18 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 
 from instructkit._faults import reached
 from instructkit.evaluation.metrics import compute_metrics, score_instance
 from instructkit.evaluation.stats import bootstrap_ci
+from instructkit.progress import bar_columns
 from instructkit.prompts.example import PromptedExample
 from instructkit.tasks.schema import Instance, Task
 
@@ -230,14 +224,7 @@ def _generate_into(
 ) -> None:
     # Longest first: padding stays small within a batch and memory peaks early.
     todo = sorted(todo, key=lambda e: (e.source[:64], -len(e.source)))
-    columns = (
-        TextColumn(f"[bold]{label}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("prompts {task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
+    columns = bar_columns(label, "prompts {task.fields[rate]}")
     t0 = time.perf_counter()
     with (
         Progress(*columns, disable=not show_progress) as bar,

@@ -20,19 +20,13 @@ from typing import Any, cast
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 from transformers import get_scheduler
 
 from instructkit._faults import reached
 from instructkit.errors import ConfigError
 from instructkit.models.adapters import DecoderOnlyAdapter, FamilyAdapter, Lengths
+from instructkit.progress import bar_columns
 from instructkit.prompts.example import PromptedExample
 from instructkit.training.config import TrainConfig
 
@@ -146,15 +140,11 @@ def train(
     params = sum(p.numel() for p in model.parameters())
     result.matmul_rate = matmul_rate(next(model.parameters()).device, config.mixed_precision)
     t0 = time.perf_counter()
-    columns = (
-        TextColumn("[bold]training"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps · loss {task.fields[loss]:.3f}"),
-        TextColumn("· {task.fields[tps]:.0f} tokens/s ({task.fields[ttps]:.0f} target)"),
-        TextColumn("· {task.fields[share]:.0%} of matmul peak"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
+    columns = bar_columns(
+        "training",
+        "steps · loss {task.fields[loss]:.3f}",
+        "· {task.fields[tps]:.0f} tokens/s ({task.fields[ttps]:.0f} target)",
+        "· {task.fields[share]:.0%} of matmul peak",
     )
     with Progress(*columns, disable=not show_progress or not accelerator.is_main_process) as bar:
         task_id = bar.add_task(
